@@ -1,0 +1,77 @@
+/**
+ * Where requests go, and which origins may see the API key. The key travels only to the configured API origin
+ * and, for BFL's own regions, to https hosts under bfl.ai (the polling_url names a cluster host such as
+ * api.eu2.bfl.ai). It never goes to a delivery URL: downloads never carry it at all.
+ */
+
+export type Region = 'global' | 'eu' | 'us' | 'custom' | 'emulator';
+
+export const REGIONS: readonly Region[] = ['global', 'eu', 'us', 'custom', 'emulator'];
+
+const BFL_BASE_URLS: Record<'global' | 'eu' | 'us', string> = {
+  global: 'https://api.bfl.ai',
+  eu: 'https://api.eu.bfl.ai',
+  us: 'https://api.us.bfl.ai',
+};
+
+export interface ApiEndpoint {
+  /** Origin plus optional path prefix, no trailing slash; `/v1/...` is appended. */
+  baseUrl: string;
+  /** Origins (scheme://host:port) that may receive the key besides the base URL's own. */
+  trustedOrigins: readonly string[];
+  /** Whether https hosts under bfl.ai may receive the key (true for BFL's own regions). */
+  trustBflHosts: boolean;
+  /** True for the built-in emulator: nothing is billed. */
+  emulated: boolean;
+}
+
+export function isRegion(value: unknown): value is Region {
+  return typeof value === 'string' && (REGIONS as readonly string[]).includes(value);
+}
+
+/**
+ * Normalises a user-typed custom base URL: http(s) only, no query or fragment, no trailing slash, and a
+ * trailing `/v1` dropped because the client appends `/v1/...` itself. Returns undefined when unusable.
+ */
+export function normaliseBaseUrl(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password) return undefined;
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
+  return `${url.origin}${path}`;
+}
+
+export function bflRegionEndpoint(region: 'global' | 'eu' | 'us'): ApiEndpoint {
+  return { baseUrl: BFL_BASE_URLS[region], trustedOrigins: [], trustBflHosts: true, emulated: false };
+}
+
+export function customEndpoint(baseUrl: string): ApiEndpoint {
+  return { baseUrl, trustedOrigins: [], trustBflHosts: false, emulated: false };
+}
+
+function isBflApiHost(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  const underBfl = host === 'bfl.ai' || host.endsWith('.bfl.ai');
+  // Delivery hosts (delivery.*.bfl.ai) serve signed URLs that need no key; keep it away from them too.
+  return url.protocol === 'https:' && underBfl && !host.startsWith('delivery');
+}
+
+/** Whether a request to `target` may carry the x-key header. */
+export function mayReceiveKey(endpoint: ApiEndpoint, target: string | URL): boolean {
+  let url: URL;
+  try {
+    url = typeof target === 'string' ? new URL(target) : target;
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  const origin = url.origin;
+  if (origin === new URL(endpoint.baseUrl).origin) return true;
+  if (endpoint.trustedOrigins.includes(origin)) return true;
+  return endpoint.trustBflHosts && isBflApiHost(url);
+}

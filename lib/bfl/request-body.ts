@@ -1,0 +1,73 @@
+/**
+ * The submit body carries two base64 images, often tens of megabytes as text. Building it with
+ * JSON.stringify would stall the event loop and hold several copies at once, so it is streamed in small
+ * chunks instead, with an exact Content-Length computed up front.
+ */
+import { Readable } from 'node:stream';
+import type { FillParameters } from './types';
+
+/** Bytes of input per base64 chunk: a multiple of 3 so chunks concatenate into valid base64. */
+const CHUNK_INPUT_BYTES = 3 * 16 * 1024;
+
+export interface FillImages {
+  image: Buffer;
+  mask: Buffer;
+}
+
+/** The JSON fields of a fill request other than the images, with the API's names and JSON types. */
+export function fillRequestFields(parameters: FillParameters): Record<string, string | number | boolean> {
+  const fields: Record<string, string | number | boolean> = {
+    prompt: parameters.prompt,
+    steps: parameters.steps,
+    guidance: parameters.guidance,
+    output_format: parameters.outputFormat,
+    safety_tolerance: parameters.safetyTolerance,
+    prompt_upsampling: parameters.promptUpsampling,
+  };
+  if (parameters.seed !== undefined) fields.seed = parameters.seed;
+  return fields;
+}
+
+function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+function* base64Chunks(buffer: Buffer): Generator<Buffer> {
+  for (let start = 0; start < buffer.length; start += CHUNK_INPUT_BYTES) {
+    const text = buffer.toString('base64', start, Math.min(buffer.length, start + CHUNK_INPUT_BYTES));
+    yield Buffer.from(text, 'latin1');
+  }
+}
+
+export interface StreamedBody {
+  contentLength: number;
+  /** A fresh iterator each call, so a retried request can send the body again. */
+  chunks: () => Readable;
+}
+
+export function fillRequestBody(parameters: FillParameters, images: FillImages): StreamedBody {
+  const head = '{"image":"';
+  const middle = '","mask":"';
+  // The remaining fields follow the mask; stringify them once (they are small) and splice off the braces.
+  const tail = `",${JSON.stringify(fillRequestFields(parameters)).slice(1)}`;
+  const contentLength =
+    Buffer.byteLength(head) +
+    base64Length(images.image.length) +
+    Buffer.byteLength(middle) +
+    base64Length(images.mask.length) +
+    Buffer.byteLength(tail);
+  return {
+    contentLength,
+    chunks: () =>
+      Readable.from(
+        (function* () {
+          yield Buffer.from(head);
+          yield* base64Chunks(images.image);
+          yield Buffer.from(middle);
+          yield* base64Chunks(images.mask);
+          yield Buffer.from(tail);
+        })(),
+        { objectMode: false },
+      ),
+  };
+}

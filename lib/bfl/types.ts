@@ -1,0 +1,44 @@
+/** Shapes of the BFL API as this client uses them (see shared/reference/bfl-api.md §2-§5). */
+
+export type OutputFormat = 'jpeg' | 'png' | 'webp';
+
+/** The generation parameters of one fill, validated and in the API's units. */
+export interface FillParameters {
+  prompt: string;
+  steps: number;
+  guidance: number;
+  /** undefined: the API picks a random seed. */
+  seed: number | undefined;
+  outputFormat: OutputFormat;
+  safetyTolerance: number;
+  promptUpsampling: boolean;
+}
+
+/** What `POST /v1/flux-pro-1.0-fill` answers on success. */
+export interface SubmittedTask {
+  id: string;
+  pollingUrl: string;
+  cost: number | null;
+  inputMp: number | null;
+  outputMp: number | null;
+}
+
+/** The part of a Ready poll this client uses. */
+export interface ReadyResult {
+  sampleUrl: string;
+  prompt: string | undefined;
+  seed: number | undefined;
+  /** Seconds BFL reports for the generation, when it does. */
+  duration: number | undefined;
+  /** A top-level `cost` seen on Ready for some models. */
+  cost: number | undefined;
+}
+
+/** One poll answer that is not terminal. */
+export interface InProgress {
+  status: string;
+  /** 0..1 when the API reports it. */
+  progress: number | undefined;
+}
+
+export type PollOutcome = { kind: 'ready'; result: ReadyResult } | { kind: 'in-progress'; state: InProgress };

@@ -1,0 +1,148 @@
+/**
+ * Turns what a flow supplied (node fields, possibly evaluated from msg/flow/global/env, and msg.prompt /
+ * msg.seed) into validated API parameters. Anything out of range is a BFL_INVALID_INPUT before any upload.
+ */
+import { invalidInput } from '../bfl/errors';
+import type { FillParameters, OutputFormat } from '../bfl/types';
+
+export const FILL_DEFAULTS = {
+  prompt: '',
+  steps: 50,
+  guidance: 60,
+  outputFormat: 'jpeg' as OutputFormat,
+  safetyTolerance: 2,
+  promptUpsampling: false,
+  timeoutSeconds: 300,
+};
+
+export const FILL_LIMITS = {
+  steps: { min: 15, max: 50 },
+  guidance: { min: 1.5, max: 100 },
+  safetyTolerance: { min: 0, max: 6 },
+  timeoutSeconds: { min: 1, max: 86_400 },
+};
+
+/** Values as the node resolved them; undefined or '' means "not given". */
+export interface RawFillInputs {
+  prompt?: unknown;
+  steps?: unknown;
+  guidance?: unknown;
+  seed?: unknown;
+  outputFormat?: unknown;
+  safetyTolerance?: unknown;
+  promptUpsampling?: unknown;
+  timeout?: unknown;
+}
+
+/** The message properties that fill in when the node's field is empty. */
+export interface MessageFallbacks {
+  prompt?: unknown;
+  seed?: unknown;
+}
+
+export interface FillSettings {
+  parameters: FillParameters;
+  timeoutMs: number;
+}
+
+function isGiven(value: unknown): boolean {
+  return value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (Buffer.isBuffer(value)) return 'a Buffer';
+  if (Array.isArray(value)) return 'an array';
+  if (value && typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const parsed = Number(value.trim());
+    return Number.isNaN(parsed) ? undefined : parsed;
+  }
+  return undefined;
+}
+
+function numberInRange(
+  name: string,
+  value: unknown,
+  fallback: number,
+  range: { min: number; max: number },
+  integer: boolean,
+): number {
+  if (!isGiven(value)) return fallback;
+  const parsed = toNumber(value);
+  const kind = integer ? 'a whole number' : 'a number';
+  if (parsed === undefined || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) {
+    throw invalidInput(`${name} must be ${kind} from ${range.min} to ${range.max}, but it is ${describe(value)}.`);
+  }
+  if (parsed < range.min || parsed > range.max) {
+    throw invalidInput(`${name} must be ${kind} from ${range.min} to ${range.max}, but it is ${parsed}.`);
+  }
+  return parsed;
+}
+
+function resolvePrompt(value: unknown, fallback: unknown): string {
+  const chosen = isGiven(value) ? value : fallback;
+  if (!isGiven(chosen)) return FILL_DEFAULTS.prompt;
+  if (typeof chosen === 'string') return chosen;
+  if (typeof chosen === 'number' || typeof chosen === 'boolean') return String(chosen);
+  throw invalidInput(`The prompt must be text, but it is ${describe(chosen)}.`);
+}
+
+function resolveSeed(value: unknown, fallback: unknown): number | undefined {
+  const fromMessage = !isGiven(value);
+  const chosen = fromMessage ? fallback : value;
+  if (!isGiven(chosen)) return undefined;
+  const parsed = toNumber(chosen);
+  if (parsed === undefined || !Number.isSafeInteger(parsed) || parsed < 0) {
+    const where = fromMessage ? 'msg.seed' : 'The seed';
+    throw invalidInput(`${where} must be a whole number of 0 or more (or empty for a random seed), but it is ${describe(chosen)}.`);
+  }
+  return parsed;
+}
+
+function resolveOutputFormat(value: unknown): OutputFormat {
+  if (!isGiven(value)) return FILL_DEFAULTS.outputFormat;
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (text === 'jpeg' || text === 'jpg') return 'jpeg';
+  if (text === 'png' || text === 'webp') return text;
+  throw invalidInput(`The output format must be jpeg, png or webp, but it is ${describe(value)}.`);
+}
+
+function resolveBoolean(name: string, value: unknown, fallback: boolean): boolean {
+  if (!isGiven(value)) return fallback;
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 1) return true;
+  if (value === 'false' || value === 0) return false;
+  throw invalidInput(`${name} must be true or false, but it is ${describe(value)}.`);
+}
+
+export function resolveFillSettings(inputs: RawFillInputs, fallbacks: MessageFallbacks = {}): FillSettings {
+  const parameters: FillParameters = {
+    prompt: resolvePrompt(inputs.prompt, fallbacks.prompt),
+    steps: numberInRange('Steps', inputs.steps, FILL_DEFAULTS.steps, FILL_LIMITS.steps, true),
+    guidance: numberInRange('Guidance', inputs.guidance, FILL_DEFAULTS.guidance, FILL_LIMITS.guidance, false),
+    seed: resolveSeed(inputs.seed, fallbacks.seed),
+    outputFormat: resolveOutputFormat(inputs.outputFormat),
+    safetyTolerance: numberInRange(
+      'Safety tolerance',
+      inputs.safetyTolerance,
+      FILL_DEFAULTS.safetyTolerance,
+      FILL_LIMITS.safetyTolerance,
+      true,
+    ),
+    promptUpsampling: resolveBoolean('Prompt upsampling', inputs.promptUpsampling, FILL_DEFAULTS.promptUpsampling),
+  };
+  const timeoutSeconds = numberInRange(
+    'Timeout (seconds)',
+    inputs.timeout,
+    FILL_DEFAULTS.timeoutSeconds,
+    FILL_LIMITS.timeoutSeconds,
+    false,
+  );
+  return { parameters, timeoutMs: Math.round(timeoutSeconds * 1000) };
+}

@@ -1,0 +1,9 @@
+/** Where one job is on its road; the node turns the current phases of its jobs into a status. */
+export type JobPhase =
+  | { phase: 'preparing' }
+  | { phase: 'queued' }
+  | { phase: 'submitting' }
+  | { phase: 'polling'; taskId: string; startedAt: number; progress: number | undefined }
+  | { phase: 'downloading'; taskId: string };
+
+export type PhaseListener = (phase: JobPhase) => void;

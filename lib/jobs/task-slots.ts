@@ -1,0 +1,66 @@
+/**
+ * The per-account limit on active BFL tasks: at most `limit` run at once, the rest wait in a FIFO queue of
+ * bounded length. A full queue refuses at once (BFL_QUEUE_FULL) instead of holding images in memory.
+ */
+import { queueFullError } from '../bfl/errors';
+
+export type ReleaseSlot = () => void;
+
+interface Waiter {
+  grant: (release: ReleaseSlot) => void;
+}
+
+export class TaskSlots {
+  private activeCount = 0;
+  private readonly waiters: Waiter[] = [];
+
+  constructor(
+    readonly limit: number,
+    readonly maxWaiting: number,
+  ) {}
+
+  get active(): number {
+    return this.activeCount;
+  }
+
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /** Resolves with a release function once a slot is free; rejects with the signal's reason if aborted first. */
+  acquire(signal: AbortSignal): Promise<ReleaseSlot> {
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    if (this.activeCount < this.limit) {
+      this.activeCount += 1;
+      return Promise.resolve(this.releaser());
+    }
+    if (this.waiters.length >= this.maxWaiting) return Promise.reject(queueFullError(this.maxWaiting));
+    return new Promise<ReleaseSlot>((resolve, reject) => {
+      const waiter: Waiter = {
+        grant: (release) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(release);
+        },
+      };
+      const onAbort = (): void => {
+        const index = this.waiters.indexOf(waiter);
+        if (index >= 0) this.waiters.splice(index, 1);
+        reject(signal.reason as Error);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  private releaser(): ReleaseSlot {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiters.shift();
+      // The slot passes straight to the next waiter, so the active count never dips and climbs in between.
+      if (next) next.grant(this.releaser());
+      else this.activeCount -= 1;
+    };
+  }
+}

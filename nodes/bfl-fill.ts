@@ -1,0 +1,122 @@
+/**
+ * Node-RED glue for the `bfl-fill` node: evaluates the node's fields, hands the message's images to the
+ * engine (lib/jobs/fill-job), reports progress as status and the outcome through send/done. Everything it
+ * decides is in lib/; this file only translates.
+ */
+import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
+import { BflError, invalidInput } from '../lib/bfl/errors';
+import { fill } from '../lib/jobs/fill-job';
+import type { RawFillInputs } from '../lib/jobs/parameters';
+import { StatusReporter, type StatusView } from '../lib/jobs/status';
+import type { BflConfigNode } from './types';
+
+/** Fields that may come with a TypedInput `<name>Type` companion. */
+const FIELDS = ['prompt', 'steps', 'guidance', 'seed', 'outputFormat', 'safetyTolerance', 'promptUpsampling', 'timeout'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** TypedInput types whose empty value means "not given" rather than "evaluate ''". */
+const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool', 're', 'date']);
+
+interface BflFillDef extends NodeDef, Partial<Record<Field | `${Field}Type`, unknown>> {
+  config?: string;
+}
+
+type FillMessage = NodeMessageInFlow & { mask?: unknown; prompt?: unknown; seed?: unknown; bfl?: unknown };
+
+const CLOSE_GRACE_MS = 10_000;
+
+export = function register(RED: NodeAPI): void {
+  function evaluateField(node: Node, value: unknown, type: unknown, msg: NodeMessage): Promise<unknown> {
+    // A plain value with no companion type is a literal: hand-written and older flows keep working.
+    if (typeof type !== 'string' || type === '') return Promise.resolve(value);
+    if (LITERAL_TYPES.has(type) && (value === undefined || value === null || String(value).trim() === '')) {
+      return Promise.resolve(undefined);
+    }
+    return new Promise((resolve, reject) => {
+      RED.util.evaluateNodeProperty(String(value ?? ''), type, node, msg, (error, result) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
+      );
+    });
+  }
+
+  async function evaluateInputs(node: Node, config: BflFillDef, msg: NodeMessage): Promise<RawFillInputs> {
+    const inputs: RawFillInputs = {};
+    for (const field of FIELDS) {
+      try {
+        inputs[field] = await evaluateField(node, config[field], config[`${field}Type`], msg);
+      } catch (error) {
+        throw invalidInput(`Could not read the "${field}" field: ${(error as Error).message}.`, error);
+      }
+    }
+    return inputs;
+  }
+
+  function BflFill(this: Node, config: BflFillDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const configNode = config.config ? (RED.nodes.getNode(config.config) as BflConfigNode | null) : null;
+    const closing = new AbortController();
+    const inFlight = new Set<Promise<void>>();
+    const reporter = new StatusReporter(
+      (view: StatusView | null) =>
+        node.status(
+          view
+            ? { fill: view.fill, shape: view.shape, text: RED._(`bfl-fill.status.${view.key}`, view.params) }
+            : {},
+        ),
+      configNode?.account?.emulated ?? false,
+    );
+
+    async function handle(msg: FillMessage, send: (msg: NodeMessage) => void, done: (err?: Error) => void): Promise<void> {
+      const job = reporter.track();
+      try {
+        if (!configNode) throw invalidInput(RED._('bfl-fill.errors.noConfig'));
+        if (configNode.accountError) throw configNode.accountError;
+        if (!configNode.account) throw invalidInput(RED._('bfl-fill.errors.noConfig'));
+        const service = await configNode.account.service();
+        const inputs = await evaluateInputs(node, config, msg);
+        const result = await fill(
+          service,
+          { inputs, fallbacks: { prompt: msg.prompt, seed: msg.seed }, image: msg.payload, mask: msg.mask },
+          closing.signal,
+          (phase) => job.update(phase),
+        );
+        msg.payload = result.image;
+        msg.bfl = result.metadata;
+        job.finish({ ok: true });
+        send(msg);
+        done();
+      } catch (error) {
+        const code = error instanceof BflError ? error.code : 'ERROR';
+        job.finish({ ok: false, code });
+        done(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
+
+    node.on('input', (msg, send, done) => {
+      const running = handle(msg as FillMessage, send, done).catch((error: unknown) => {
+        // handle() reports its own failures; this only guards against a throwing send/done.
+        node.error(error);
+      });
+      inFlight.add(running);
+      void running.finally(() => inFlight.delete(running));
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing.abort();
+      // Aborted jobs settle their messages with BFL_CANCELLED at once; the grace period only bounds the wait
+      // for image work that cannot be interrupted.
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+      });
+      void Promise.race([Promise.allSettled([...inFlight]), grace]).then(() => {
+        clearTimeout(timer);
+        reporter.close();
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('bfl-fill', BflFill);
+};

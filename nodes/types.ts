@@ -1,0 +1,23 @@
+/** Shapes shared by the two nodes' glue. */
+import type { Node, NodeDef } from 'node-red';
+import type { BflError } from '../lib/bfl/errors';
+import type { Account } from '../lib/jobs/account';
+
+export interface BflConfigDef extends NodeDef {
+  region?: string;
+  baseUrl?: string;
+  maxConcurrent?: number | string;
+}
+
+export interface BflConfigCredentials {
+  apiKey?: string;
+  webhookSecret?: string;
+}
+
+export interface BflConfigNode extends Node<BflConfigCredentials> {
+  /** Set when the settings are usable. */
+  account?: Account;
+  /** Set instead when they are not: every fill using this node reports it. */
+  accountError?: BflError;
+}
+
