@@ -162,8 +162,9 @@ export class FillService {
       const image = await this.client.download(task.id, sampleUrl, signal);
       if (image !== 'expired') return { image, sampleUrl };
       if (refresh >= MAX_DELIVERY_REFRESHES) break;
+      // BFL re-signs on a new poll; the same URL again still deserves one more try (a 403 may be transient).
       const again = await this.client.poll(task.id, task.pollingUrl, signal);
-      if (again.kind !== 'ready' || again.result.sampleUrl === sampleUrl) break;
+      if (again.kind !== 'ready') break;
       sampleUrl = again.result.sampleUrl;
     }
     throw downloadError(task.id, 'the result link has expired and BFL gave no fresh one', 403);

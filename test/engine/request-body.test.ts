@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { fillRequestBody } from '../../lib/bfl/request-body';
+
+describe('streamed submit body', () => {
+  it('is exactly the JSON the API expects, with the declared length', async () => {
+    const image = randomBytes(200_001);
+    const mask = randomBytes(5);
+    const parameters = {
+      prompt: 'a "quoted" prompt',
+      steps: 20,
+      guidance: 30.5,
+      seed: 9,
+      outputFormat: 'webp' as const,
+      safetyTolerance: 4,
+      promptUpsampling: true,
+    };
+    const body = fillRequestBody(parameters, { image, mask });
+    for (let round = 0; round < 2; round += 1) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body.chunks()) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      assert.equal(Buffer.byteLength(text), body.contentLength);
+      assert.deepEqual(JSON.parse(text), {
+        image: image.toString('base64'),
+        mask: mask.toString('base64'),
+        prompt: 'a "quoted" prompt',
+        steps: 20,
+        guidance: 30.5,
+        seed: 9,
+        output_format: 'webp',
+        safety_tolerance: 4,
+        prompt_upsampling: true,
+      });
+    }
+  });
+
+  it('leaves the seed out when none is set', async () => {
+    const body = fillRequestBody(
+      { prompt: '', steps: 50, guidance: 60, seed: undefined, outputFormat: 'jpeg', safetyTolerance: 2, promptUpsampling: false },
+      { image: Buffer.from('i'), mask: Buffer.from('m') },
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of body.chunks()) chunks.push(chunk as Buffer);
+    assert.equal('seed' in JSON.parse(Buffer.concat(chunks).toString()), false);
+  });
+});

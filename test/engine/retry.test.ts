@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { parseRetryAfter, retryDelay, withRetries, DEFAULT_RETRY_POLICY } from '../../lib/bfl/retry';
+import { BflError } from '../../lib/bfl/errors';
+
+describe('retry policy', () => {
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    assert.equal(parseRetryAfter('2'), 2000);
+    assert.equal(parseRetryAfter('0.5'), 500);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:03 GMT', now), 3000);
+    assert.equal(parseRetryAfter('soon'), undefined);
+    assert.equal(parseRetryAfter(undefined), undefined);
+  });
+
+  it('backs off exponentially with jitter, capped, and waits at least what Retry-After asks', () => {
+    const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
+    assert.equal(retryDelay(policy, 1, undefined, () => 0), 50);
+    assert.equal(retryDelay(policy, 1, undefined, () => 1), 100);
+    assert.equal(retryDelay(policy, 3, undefined, () => 1), 400);
+    assert.equal(retryDelay(policy, 10, undefined, () => 1), 1000);
+    assert.equal(retryDelay(policy, 1, '3', () => 1), 3000);
+    assert.equal(retryDelay(policy, 1, '3600', () => 1), policy.maxRetryAfterMs);
+  });
+
+  it('gives up after maxAttempts transient failures with the last error', async () => {
+    const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 1, maxDelayMs: 1, maxAttempts: 3 };
+    let calls = 0;
+    await assert.rejects(
+      withRetries(policy, new AbortController().signal, async () => {
+        calls += 1;
+        return { retry: new BflError('BFL_SERVER', `failure ${calls}`) };
+      }),
+      /failure 3/,
+    );
+    assert.equal(calls, 3);
+  });
+
+  it('stops waiting as soon as the signal aborts', async () => {
+    const controller = new AbortController();
+    const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 60_000, maxDelayMs: 60_000 };
+    const running = withRetries(policy, controller.signal, async () => ({ retry: new BflError('BFL_SERVER', 'x') }));
+    setImmediate(() => controller.abort());
+    await assert.rejects(running, { name: 'AbortError' });
+  });
+});

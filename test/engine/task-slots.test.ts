@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { TaskSlots } from '../../lib/jobs/task-slots';
+
+describe('task slots', () => {
+  it('grants up to the limit at once and queues the rest in order', async () => {
+    const slots = new TaskSlots(2, 10);
+    const signal = new AbortController().signal;
+    const first = await slots.acquire(signal);
+    await slots.acquire(signal);
+    const order: number[] = [];
+    const third = slots.acquire(signal).then((release) => (order.push(3), release));
+    const fourth = slots.acquire(signal).then((release) => (order.push(4), release));
+    assert.equal(slots.active, 2);
+    assert.equal(slots.waiting, 2);
+    first();
+    first(); // releasing twice must not free two slots
+    (await third)();
+    (await fourth)();
+    assert.deepEqual(order, [3, 4]);
+    assert.equal(slots.active, 1);
+    assert.equal(slots.waiting, 0);
+  });
+
+  it('refuses with BFL_QUEUE_FULL when the queue is full', async () => {
+    const slots = new TaskSlots(1, 1);
+    const signal = new AbortController().signal;
+    await slots.acquire(signal);
+    const waiting = slots.acquire(signal);
+    await assert.rejects(slots.acquire(signal), { code: 'BFL_QUEUE_FULL' });
+    assert.equal(slots.waiting, 1);
+    void waiting;
+  });
+
+  it('drops a waiter whose signal aborts', async () => {
+    const slots = new TaskSlots(1, 5);
+    const release = await slots.acquire(new AbortController().signal);
+    const controller = new AbortController();
+    const waiting = slots.acquire(controller.signal);
+    controller.abort(new Error('closed'));
+    await assert.rejects(waiting, /closed/);
+    assert.equal(slots.waiting, 0);
+    release();
+    assert.equal(slots.active, 0);
+  });
+});

@@ -1,0 +1,321 @@
+import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import type { BflEmulator } from '../../lib/emulator';
+import { runningLocalEmulator } from '../../lib/jobs/account';
+import { TEST_KEY, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
+import { configNode, fillNode, flow, helper, nextError, nextOutput, node, settings } from './flow';
+
+helper.init(require.resolve('node-red'));
+
+const FAST = { bflConfigPollInterval: 10, bflConfigRetryDelay: 5, bflConfigEmulator: { processingMs: 30 } };
+
+describe('bfl-fill node', function () {
+  let emulator: BflEmulator;
+  let image: Buffer;
+  let mask: Buffer;
+
+  before(async () => {
+    emulator = await startEmulator();
+    image = await gradientPng(40, 30);
+    mask = await rectangleMask(40, 30, { left: 10, top: 10, width: 10, height: 10 });
+    settings(FAST);
+  });
+  beforeEach(() => emulator.reset());
+  afterEach(async () => {
+    await helper.unload();
+  });
+  after(async () => {
+    settings({});
+    await emulator.close();
+  });
+
+  const account = () => ({ region: 'custom', baseUrl: emulator.apiUrl });
+  const credentials = { cfg: { apiKey: TEST_KEY } };
+  const load = (fill: Record<string, unknown>, config: Record<string, unknown> | null = account(), creds: object = credentials) =>
+    helper.load([configNode, fillNode], flow(fill, config), creds);
+  const submittedBody = () => [...emulator.tasks.values()][0]!.body;
+
+  it('sends the inpainted image on as msg.payload with msg.bfl, keeping the rest of the msg', async () => {
+    await load({ prompt: 'a bird', outputFormat: 'png' });
+    const output = nextOutput();
+    node('fill').receive({ payload: image, mask, topic: 'camera-1', _keep: { a: 1 } });
+    const msg = await output;
+    assert.ok(Buffer.isBuffer(msg.payload));
+    const meta = await sharp(msg.payload as Buffer).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['png', 40, 30]);
+    assert.equal(msg.topic, 'camera-1');
+    assert.deepEqual(msg._keep, { a: 1 });
+    assert.equal('mask' in msg, true);
+    const bfl = msg.bfl as Record<string, unknown>;
+    assert.deepEqual(Object.keys(bfl).sort(), ['cost', 'duration', 'id', 'inputMp', 'outputMp', 'prompt', 'sampleUrl', 'seed']);
+    assert.equal(bfl.id, [...emulator.tasks.keys()][0]);
+    assert.equal(bfl.prompt, 'a bird');
+    assert.equal(typeof bfl.seed, 'number');
+  });
+
+  it('uses the API defaults for a hand-written flow that leaves every field out', async () => {
+    await load({});
+    const output = nextOutput();
+    node('fill').receive({ payload: image, mask });
+    await output;
+    const { image: _i, mask: _m, ...fields } = submittedBody();
+    assert.deepEqual(fields, {
+      prompt: '',
+      steps: 50,
+      guidance: 60,
+      output_format: 'jpeg',
+      safety_tolerance: 2,
+      prompt_upsampling: false,
+    });
+  });
+
+  it('takes plain values without ...Type companions as literals, with the right JSON types', async () => {
+    await load({
+      prompt: 'plain',
+      steps: '20',
+      guidance: 7.5,
+      seed: '99',
+      outputFormat: 'webp',
+      safetyTolerance: '5',
+      promptUpsampling: true,
+    });
+    const output = nextOutput();
+    node('fill').receive({ payload: image, mask });
+    await output;
+    const { image: _i, mask: _m, ...fields } = submittedBody();
+    assert.deepEqual(fields, {
+      prompt: 'plain',
+      steps: 20,
+      guidance: 7.5,
+      seed: 99,
+      output_format: 'webp',
+      safety_tolerance: 5,
+      prompt_upsampling: true,
+    });
+  });
+
+  it('reads TypedInput fields from msg, flow context and env', async () => {
+    process.env.BFL_TEST_GUIDANCE = '12.5';
+    await load({
+      prompt: 'topic',
+      promptType: 'msg',
+      steps: 'steps',
+      stepsType: 'flow',
+      guidance: 'BFL_TEST_GUIDANCE',
+      guidanceType: 'env',
+      seed: 'settings.seed',
+      seedType: 'msg',
+    });
+    node('fill').context().flow.set('steps', 33);
+    const output = nextOutput();
+    node('fill').receive({ payload: image, mask, topic: 'from topic', settings: { seed: 5 } });
+    await output;
+    const body = submittedBody();
+    assert.deepEqual([body.prompt, body.steps, body.guidance, body.seed], ['from topic', 33, 12.5, 5]);
+    delete process.env.BFL_TEST_GUIDANCE;
+  });
+
+  it('uses msg.prompt and msg.seed when the fields are empty, and not when they are set', async () => {
+    await load({ prompt: '', seed: '', seedType: 'num' });
+    let output = nextOutput();
+    node('fill').receive({ payload: image, mask, prompt: 'from msg', seed: 42 });
+    let msg = await output;
+    assert.equal((msg.bfl as { seed: number }).seed, 42);
+    assert.deepEqual([submittedBody().prompt, submittedBody().seed], ['from msg', 42]);
+    await helper.unload();
+    emulator.reset();
+    await load({ prompt: 'node prompt', seed: 1 });
+    output = nextOutput();
+    node('fill').receive({ payload: image, mask, prompt: 'from msg', seed: 42 });
+    msg = await output;
+    assert.deepEqual([submittedBody().prompt, submittedBody().seed], ['node prompt', 1]);
+  });
+
+  it('accepts base64 strings and data URLs for image and mask', async () => {
+    await load({ outputFormat: 'png' });
+    const output = nextOutput();
+    node('fill').receive({ payload: image.toString('base64'), mask: `data:image/png;base64,${mask.toString('base64')}` });
+    const msg = await output;
+    assert.ok(Buffer.isBuffer(msg.payload));
+  });
+
+  const invalid: [string, () => Record<string, unknown>, Record<string, unknown>, RegExp][] = [
+    ['the image is not an image', () => ({ payload: Buffer.from('hello'), mask }), {}, /msg\.payload/],
+    ['the image is missing', () => ({ mask }), {}, /msg\.payload/],
+    ['there is no mask and no alpha channel', () => ({ payload: image }), {}, /mask/i],
+    ['a field is out of range', () => ({ payload: image, mask }), { steps: 51 }, /Steps must be a whole number from 15 to 50/],
+    ['msg.seed is not a number', () => ({ payload: image, mask, seed: 'x' }), {}, /msg\.seed/],
+  ];
+  for (const [what, message, fill, pattern] of invalid) {
+    it(`reaches Catch with BFL_INVALID_INPUT and submits nothing when ${what}`, async () => {
+      await load(fill);
+      const caught = nextError();
+      node('fill').receive(message());
+      const { error } = await caught;
+      assert.equal(error.code, 'BFL_INVALID_INPUT');
+      assert.match(error.message, pattern);
+      assert.equal(emulator.requests.length, 0);
+    });
+  }
+
+  it('rejects a mask whose size differs from the image, saying how to fix it', async () => {
+    await load({});
+    const caught = nextError();
+    node('fill').receive({ payload: image, mask: await rectangleMask(20, 15, { left: 0, top: 0, width: 5, height: 5 }) });
+    const { error } = await caught;
+    assert.equal(error.code, 'BFL_INVALID_INPUT');
+    assert.match(error.message, /40\s*[x×]\s*30/);
+    assert.match(error.message, /20\s*[x×]\s*15/);
+    assert.equal(emulator.requests.length, 0);
+  });
+
+  it('gives a clear error, not a TypeError, when no config node is selected', async () => {
+    await load({}, null);
+    const caught = nextError();
+    node('fill').receive({ payload: image, mask });
+    const { error } = await caught;
+    assert.equal(error.code, 'BFL_INVALID_INPUT');
+    assert.match(error.message, /noConfig|bfl-config/);
+  });
+
+  it('gives BFL_AUTH and submits nothing when the config node has no key', async () => {
+    await load({}, account(), {});
+    const caught = nextError();
+    node('fill').receive({ payload: image, mask });
+    const { error } = await caught;
+    assert.equal(error.code, 'BFL_AUTH');
+    assert.match(error.message, /no API key/);
+    assert.equal(emulator.requests.length, 0);
+  });
+
+  it('routes moderation to Catch with its code and the task id', async () => {
+    emulator.nextTask({ outcome: 'request-moderated' });
+    await load({});
+    const caught = nextError();
+    node('fill').receive({ payload: image, mask });
+    const { error } = await caught;
+    assert.equal(error.code, 'BFL_REQUEST_MODERATED');
+    assert.match(error.message, new RegExp([...emulator.tasks.keys()][0]!));
+  });
+
+  it('times out after the node timeout with BFL_TIMEOUT', async () => {
+    emulator.nextTask({ outcome: 'stuck' });
+    await load({ timeout: 1 });
+    const caught = nextError();
+    node('fill').receive({ payload: image, mask });
+    const { error } = await caught;
+    assert.equal(error.code, 'BFL_TIMEOUT');
+  });
+
+  /** Resolves with every status text shown until one matches `last`. */
+  function statusesUntil(fill: ReturnType<typeof node>, last: string): Promise<string[]> {
+    const texts: string[] = [];
+    return new Promise((resolve) => {
+      fill.on('call:status', (call: { args: [{ text?: string }] }) => {
+        texts.push(call.args[0].text ?? '');
+        if (call.args[0].text === last) resolve(texts);
+      });
+    });
+  }
+
+  it('shows progress in the status and ends with done', async () => {
+    await load({});
+    const fill = node('fill');
+    const shown = statusesUntil(fill, 'bfl-fill.status.done');
+    fill.receive({ payload: image, mask });
+    const texts = await shown;
+    assert.equal(texts[0], 'bfl-fill.status.queued');
+    assert.ok(texts.length >= 2);
+  });
+
+  it('shows the error code in the status when a job fails', async () => {
+    emulator.nextTask({ outcome: 'error' });
+    await load({});
+    const fill = node('fill');
+    const shown = statusesUntil(fill, 'bfl-fill.status.error');
+    const caught = nextError();
+    fill.receive({ payload: image, mask });
+    await caught;
+    await shown;
+  });
+
+  it('on close during polling stops all traffic, settles the msg and clears the status', async () => {
+    emulator.nextTask({ outcome: 'stuck' });
+    await load({});
+    const fill = node('fill');
+    const settled = new Promise<{ code?: string }>((resolve) =>
+      fill.on('call:error', (call: { args: [{ code?: string }] }) => resolve(call.args[0])),
+    );
+    const statuses: object[] = [];
+    fill.on('call:status', (call: { args: [object] }) => statuses.push(call.args[0]));
+    fill.receive({ payload: image, mask });
+    await emulator.waitForTask();
+    // Stop the flows the way a redeploy does; unload() would also remove the spies we listen to.
+    await helper.clearFlows();
+    const error = await settled;
+    assert.equal(error.code, 'BFL_CANCELLED');
+    assert.deepEqual(statuses.at(-1), {});
+    const seen = emulator.requests.length;
+    // No event marks "no further request": wait several poll intervals and count.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(emulator.requests.length, seen);
+  });
+
+  it('runs against the built-in emulator region with no key and says so in the status', async () => {
+    await load({ outputFormat: 'png' }, { region: 'emulator' }, {});
+    const fill = node('fill');
+    const shown = statusesUntil(fill, 'bfl-fill.status.doneEmulator');
+    const output = nextOutput();
+    fill.receive({ payload: image, mask });
+    const msg = await output;
+    assert.ok(Buffer.isBuffer(msg.payload));
+    await shown;
+    const local = await runningLocalEmulator();
+    assert.ok(local, 'the emulator region started an emulator');
+    assert.equal(local.tasks.size, 1);
+    assert.equal(emulator.requests.length, 0);
+  });
+});
+
+describe('bfl-config check-key endpoint', () => {
+  let emulator: BflEmulator;
+  before(async () => {
+    emulator = await startEmulator();
+    settings(FAST);
+  });
+  afterEach(() => helper.unload());
+  after(() => emulator.close());
+
+  it('answers the credits for a typed key without returning the key', async () => {
+    await helper.load([configNode, fillNode], [], {});
+    const response = await helper
+      .request()
+      .post('/bfl-config/check-key')
+      .send({ region: 'custom', baseUrl: emulator.apiUrl, apiKey: TEST_KEY })
+      .expect(200);
+    assert.equal(response.body.credits, 1000);
+    assert.doesNotMatch(JSON.stringify(response.body), new RegExp(TEST_KEY));
+  });
+
+  it('uses the deployed key when none is typed', async () => {
+    await helper.load([configNode, fillNode], flow({}, { region: 'custom', baseUrl: emulator.apiUrl }), { cfg: { apiKey: TEST_KEY } });
+    const response = await helper
+      .request()
+      .post('/bfl-config/check-key')
+      .send({ id: 'cfg', region: 'custom', baseUrl: emulator.apiUrl, apiKey: '__PWRD__' })
+      .expect(200);
+    assert.equal(response.body.credits, 1000);
+  });
+
+  it('explains a refused key in plain words', async () => {
+    await helper.load([configNode, fillNode], [], {});
+    const response = await helper
+      .request()
+      .post('/bfl-config/check-key')
+      .send({ region: 'custom', baseUrl: emulator.apiUrl, apiKey: 'bfl_wrong_key_123' })
+      .expect(403);
+    assert.equal(response.body.code, 'BFL_AUTH');
+    assert.match(response.body.message, /refused the API key/);
+    assert.doesNotMatch(JSON.stringify(response.body), /bfl_wrong_key_123/);
+  });
+});

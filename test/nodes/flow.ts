@@ -1,0 +1,61 @@
+/** Builds small test flows around one bfl-fill node: fill -> output helper, Catch -> errors helper. */
+import helper from 'node-red-node-test-helper';
+
+export const configNode = require('../../nodes/bfl-config') as (red: unknown) => void;
+export const fillNode = require('../../nodes/bfl-fill') as (red: unknown) => void;
+
+export type FlowNode = Record<string, unknown> & { id: string; type: string };
+
+export function flow(fill: Record<string, unknown>, config: Record<string, unknown> | null): FlowNode[] {
+  const nodes: FlowNode[] = [
+    { id: 'tab', type: 'tab', label: 'test' },
+    // Flow nodes need x/y: Node-RED treats nodes without a position as config nodes.
+    { id: 'fill', type: 'bfl-fill', z: 'tab', x: 100, y: 100, name: 'fill', config: config ? 'cfg' : '', wires: [['out']], ...fill },
+    { id: 'out', type: 'helper', z: 'tab', x: 300, y: 100 },
+    { id: 'catch', type: 'catch', z: 'tab', x: 100, y: 200, scope: null, uncaught: false, wires: [['errors']] },
+    { id: 'errors', type: 'helper', z: 'tab', x: 300, y: 200 },
+  ];
+  if (config) nodes.push({ id: 'cfg', type: 'bfl-config', name: 'test account', ...config });
+  return nodes;
+}
+
+/** The test helper's node, loosely typed: its spies emit `call:<method>` events. */
+export interface TestNode {
+  receive(msg: Record<string, unknown>): void;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  context(): { flow: { set(key: string, value: unknown): void } };
+}
+
+export function node(id: string): TestNode {
+  return helper.getNode(id) as unknown as TestNode;
+}
+
+/** Node-RED settings for tests; the helper's typings know only the built-in ones. */
+export function settings(values: Record<string, unknown>): void {
+  helper.settings(values as Parameters<typeof helper.settings>[0]);
+}
+
+/** Resolves with the first message at the output helper, or rejects with what reached the Catch. */
+export function nextOutput(): Promise<Record<string, unknown>> {
+  const out = node('out');
+  const errors = node('errors');
+  return new Promise((resolve, reject) => {
+    out.once('input', (msg: Record<string, unknown>) => resolve(msg));
+    errors.once('input', (msg: { error: { code?: string; message: string } }) =>
+      reject(Object.assign(new Error(msg.error.message), { code: msg.error.code, msg })),
+    );
+  });
+}
+
+/** Resolves with the message that reached the Catch node. */
+export function nextError(): Promise<Record<string, unknown> & { error: { code?: string; message: string } }> {
+  const out = node('out');
+  const errors = node('errors');
+  return new Promise((resolve, reject) => {
+    errors.once('input', resolve);
+    out.once('input', () => reject(new Error('expected an error, got an output message')));
+  });
+}
+
+export { helper };
