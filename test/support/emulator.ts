@@ -52,14 +52,3 @@ export function rectangleMask(
   }
   return sharp(raw, { raw: { width, height, channels: 1 } }).png().toBuffer();
 }
-
-/** Resolves when `predicate` holds, checking after every request the emulator records. */
-export async function waitForRequest(
-  emulator: BflEmulator,
-  predicate: (request: BflEmulator['requests'][number]) => boolean,
-): Promise<void> {
-  for (;;) {
-    if (emulator.requests.some(predicate)) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
