@@ -3,6 +3,7 @@
  * Validation and image preparation both happen before anything is queued or submitted, so bad input costs
  * nothing.
  */
+import { queueFullError } from '../bfl/errors';
 import { prepareFillImages, type ImageLimits } from '../image';
 import type { FillResult, FillService } from './fill-service';
 import { resolveFillSettings, type MessageFallbacks, type RawFillInputs } from './parameters';
@@ -27,6 +28,8 @@ export async function fill(
   imageLimits?: ImageLimits,
 ): Promise<FillResult> {
   const settings = resolveFillSettings(request.inputs, request.fallbacks);
+  // A burst of messages must not decode dozens of big images only to be refused by a full queue.
+  if (!service.slots.hasRoom) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
   const images = await prepareFillImages(request.image, request.mask, imageLimits);
   return service.run({ parameters: settings.parameters, images, timeoutMs: settings.timeoutMs }, signal, onPhase);

@@ -27,6 +27,11 @@ export class TaskSlots {
     return this.waiters.length;
   }
 
+  /** False when a job arriving now would be refused: lets callers skip costly preparation. */
+  get hasRoom(): boolean {
+    return this.activeCount < this.limit || this.waiters.length < this.maxWaiting;
+  }
+
   /** Resolves with a release function once a slot is free; rejects with the signal's reason if aborted first. */
   acquire(signal: AbortSignal): Promise<ReleaseSlot> {
     if (signal.aborted) return Promise.reject(signal.reason as Error);

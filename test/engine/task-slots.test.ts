@@ -26,6 +26,7 @@ describe('task slots', () => {
     const signal = new AbortController().signal;
     await slots.acquire(signal);
     const waiting = slots.acquire(signal);
+    assert.equal(slots.hasRoom, false);
     await assert.rejects(slots.acquire(signal), { code: 'BFL_QUEUE_FULL' });
     assert.equal(slots.waiting, 1);
     void waiting;

@@ -1,0 +1,157 @@
+import { parseArgs } from 'node:util';
+import { BflEmulator, DEFAULT_EMULATOR_KEY, SUBMIT_PATH } from './index';
+import { DIRECTIVES } from './scenarios';
+import type { EmulatorOptions } from './types';
+
+/**
+ * The `bfl-emulator` command: runs the emulator in the foreground so people can try the nodes offline. Parsing is
+ * kept apart from running so it can be tested without starting servers.
+ */
+
+/** A fixed default port so a bfl-config node set up once keeps working across restarts. */
+export const DEFAULT_CLI_PORT = 41800;
+
+export const USAGE = `Usage: bfl-emulator [options]
+
+Runs a local emulation of the Black Forest Labs FLUX.1 Fill [pro] API on loopback.
+
+Options:
+  --port N             API port (default ${DEFAULT_CLI_PORT}; 0 picks a free one)
+  --cluster-port N     port of the polling ("cluster") origin (default: a free one)
+  --delivery-port N    port of the result delivery origin (default: a free one)
+  --host H             loopback address to listen on (default 127.0.0.1)
+  --processing-ms N    how long a task stays Pending before it completes (default 1500)
+  --credits N          starting credits per key (default 1000)
+  --key K              accept only this API key (repeat for several); default: any key of 8+ characters
+  --quiet              do not log requests
+  -h, --help           show this help
+
+Prompt directives pick an outcome offline: ${DIRECTIVES.map((d) => `[emulate:${d}]`).join(' ')}
+`;
+
+export class CliUsageError extends Error {}
+
+export interface CliArgs {
+  help: boolean;
+  quiet: boolean;
+  options: EmulatorOptions;
+}
+
+function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    throw new CliUsageError(`--${name} must be an integer between ${min} and ${max}, got "${value}"`);
+  }
+  return n;
+}
+
+export function parseCliArgs(argv: readonly string[]): CliArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        'cluster-port': { type: 'string' },
+        'delivery-port': { type: 'string' },
+        host: { type: 'string' },
+        'processing-ms': { type: 'string' },
+        credits: { type: 'string' },
+        key: { type: 'string', multiple: true },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new CliUsageError(err instanceof Error ? err.message : String(err));
+  }
+  const credits = integer('credits', values.credits, 0, Number.MAX_SAFE_INTEGER);
+  const options: EmulatorOptions = {
+    host: values.host ?? '127.0.0.1',
+    port: integer('port', values.port, 0, 65535) ?? DEFAULT_CLI_PORT,
+    clusterPort: integer('cluster-port', values['cluster-port'], 0, 65535) ?? 0,
+    deliveryPort: integer('delivery-port', values['delivery-port'], 0, 65535) ?? 0,
+  };
+  const processingMs = integer('processing-ms', values['processing-ms'], 0, 24 * 3600 * 1000);
+  if (processingMs !== undefined) options.processingMs = processingMs;
+  if (credits !== undefined) options.defaultCredits = credits;
+  if (values.key && values.key.length > 0) {
+    options.keys = {};
+    for (const key of values.key) {
+      if (key.length < 8 || /\s/.test(key)) throw new CliUsageError('--key must be at least 8 characters with no spaces');
+      options.keys[key] = credits ?? 1000;
+    }
+  }
+  return { help: values.help === true, quiet: values.quiet === true, options };
+}
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+export function banner(emulator: BflEmulator, options: EmulatorOptions): string {
+  const keyHint = options.keys
+    ? `one of the ${Object.keys(options.keys).length} key(s) given with --key`
+    : `any key of 8+ characters, e.g. ${DEFAULT_EMULATOR_KEY}`;
+  return [
+    'BFL emulator (FLUX.1 Fill [pro]) is running on loopback.',
+    `  API       ${emulator.apiUrl}   (submit: POST ${emulator.apiUrl}${SUBMIT_PATH})`,
+    `  cluster   ${emulator.clusterUrl}   (polling_url origin)`,
+    `  delivery  ${emulator.deliveryUrl}   (signed result URLs)`,
+    '',
+    'Point a bfl-config node at it:',
+    '  Region    custom',
+    `  Base URL  ${emulator.apiUrl}`,
+    `  API key   ${keyHint}`,
+    '',
+    `Prompt directives: ${DIRECTIVES.map((d) => `[emulate:${d}]`).join(' ')}`,
+    'Press Ctrl+C to stop.',
+  ].join('\n');
+}
+
+/** Runs until SIGINT/SIGTERM; resolves with the exit code once every server is closed. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let args: CliArgs;
+  try {
+    args = parseCliArgs(argv);
+  } catch (err) {
+    if (!(err instanceof CliUsageError)) throw err;
+    io.err(`bfl-emulator: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  const log = args.quiet ? undefined : (line: string) => io.out(`${new Date().toISOString()} ${line}`);
+  let emulator: BflEmulator;
+  try {
+    emulator = await BflEmulator.start({ ...args.options, ...(log ? { log } : {}) });
+  } catch (err) {
+    io.err(`bfl-emulator: could not start: ${err instanceof Error ? err.message : String(err)}`);
+    return 1;
+  }
+  io.out(banner(emulator, args.options));
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second Ctrl+C means "now".
+        process.exit(130);
+      }
+      stopping = true;
+      io.out(`Received ${signal}, stopping.`);
+      void emulator.close().then(() => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve(0);
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,98 @@
+import type { TaskOutcome, TaskScenario } from './types';
+
+/**
+ * What happens to a submitted task. Tests script it with nextTask()/setDefaultScenario(); people running the CLI
+ * offline script it from the prompt with `[emulate:<outcome>]` directives, since they have no API to call.
+ */
+
+export interface ResolvedScenario {
+  outcome: TaskOutcome;
+  processingMs: number;
+  inProgressStatus: 'Pending' | 'Reasoning' | 'Generating';
+  progress: boolean;
+  moderationReasons: string[];
+  cost: number | null;
+}
+
+export const DIRECTIVES = [
+  'request-moderated',
+  'content-moderated',
+  'error',
+  'failed',
+  'stuck',
+  'not-found',
+  'slow',
+] as const;
+
+export type Directive = (typeof DIRECTIVES)[number];
+
+export const SLOW_FACTOR = 4;
+
+export function promptDirectives(prompt: string): Directive[] {
+  const found: Directive[] = [];
+  for (const match of prompt.matchAll(/\[emulate:([a-z-]+)\]/gi)) {
+    const word = match[1]!.toLowerCase() as Directive;
+    if ((DIRECTIVES as readonly string[]).includes(word) && !found.includes(word)) found.push(word);
+  }
+  return found;
+}
+
+/** Scenario precedence: a queued nextTask() scenario, else prompt directives; both over the default scenario. */
+export function resolveScenario(
+  base: { processingMs: number; cost: number | null },
+  defaults: TaskScenario,
+  queued: TaskScenario | undefined,
+  prompt: string,
+): ResolvedScenario {
+  const merged: TaskScenario = { ...defaults };
+  if (queued) Object.assign(merged, stripUndefined(queued));
+  else {
+    const directives = promptDirectives(prompt);
+    const outcome = directives.find((d): d is Exclude<Directive, 'slow'> => d !== 'slow');
+    if (outcome) merged.outcome = outcome;
+    if (directives.includes('slow')) merged.processingMs = (merged.processingMs ?? base.processingMs) * SLOW_FACTOR;
+  }
+  return {
+    outcome: merged.outcome ?? 'ready',
+    processingMs: Math.max(0, merged.processingMs ?? base.processingMs),
+    inProgressStatus: merged.inProgressStatus ?? 'Pending',
+    progress: merged.progress ?? false,
+    moderationReasons: merged.moderationReasons ?? ['Sexual Content'],
+    cost: merged.cost !== undefined ? merged.cost : base.cost,
+  };
+}
+
+function stripUndefined(scenario: TaskScenario): TaskScenario {
+  return Object.fromEntries(Object.entries(scenario).filter(([, v]) => v !== undefined)) as TaskScenario;
+}
+
+/** Terminal status words exactly as BFL spells them ('Failed' is the non-enum word some docs loops test for). */
+export const STATUS = {
+  ready: 'Ready',
+  requestModerated: 'Request Moderated',
+  contentModerated: 'Content Moderated',
+  error: 'Error',
+  failed: 'Failed',
+  notFound: 'Task not found',
+} as const;
+
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(Object.values(STATUS));
+
+export function errorDetails(outcome: 'error' | 'failed'): Record<string, unknown> {
+  return outcome === 'error'
+    ? { message: 'An internal error occurred while generating the image (emulated).' }
+    : { message: 'The task failed during processing (emulated).' };
+}
+
+const UPSAMPLING_PHRASES = [
+  'highly detailed, natural lighting',
+  'seamless blend with the surrounding image, photorealistic',
+  'sharp focus, consistent perspective and shadows',
+  'rich texture, soft ambient light',
+];
+
+/** The real API rewrites the prompt when upsampling; a deterministic suffix lets tests see the used prompt differ. */
+export function upsamplePrompt(prompt: string, seed: number): string {
+  const phrase = UPSAMPLING_PHRASES[Math.abs(Math.trunc(seed)) % UPSAMPLING_PHRASES.length]!;
+  return prompt.trim() === '' ? phrase : `${prompt}, ${phrase}`;
+}
