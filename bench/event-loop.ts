@@ -1,0 +1,113 @@
+/**
+ * How much one big fill stalls the host's event loop (other flows run beside ours, often on a Pi).
+ *
+ * Runs a fill of a 12 MP photo-like PNG with a mask against the emulator on 127.0.0.1 (in a child process,
+ * so its own JSON and base64 work does not count against us) and records the event-loop delay with
+ * perf_hooks while it runs. The baseline, measured in the same run, is the naive way
+ * to build the same request: JSON.stringify of both images as base64 strings in one go. Reported: the
+ * worst stall of each and their ratio. Run: `npm run bench` (after `npm install`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import sharp from 'sharp';
+import { FillService } from '../lib/jobs/fill-service';
+import { prepareFillImages } from '../lib/image';
+
+const WIDTH = 4000;
+const HEIGHT = 3000;
+const KEY = 'bfl_bench_key_0001';
+
+async function photoLike(): Promise<Buffer> {
+  // Noise compresses badly, like a real photo, so the PNG is realistically large.
+  return sharp({ create: { width: WIDTH, height: HEIGHT, channels: 3, background: '#6080a0', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    .png({ compressionLevel: 1 })
+    .toBuffer();
+}
+
+async function maskFor(): Promise<Buffer> {
+  const box = Buffer.from(`<svg width="${WIDTH}" height="${HEIGHT}"><rect width="100%" height="100%" fill="black"/><rect x="1500" y="1000" width="800" height="600" fill="white"/></svg>`);
+  return sharp(box).png().toBuffer();
+}
+
+interface EmulatorProcess {
+  child: ChildProcess;
+  apiUrl: string;
+  clusterUrl: string;
+}
+
+/** Starts the emulator CLI and reads its origins from the banner it prints. */
+async function startEmulatorProcess(): Promise<EmulatorProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bin/bfl-emulator.ts', '--port', '0', '--processing-ms', '200', '--quiet', '--key', KEY],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const origins: Record<string, string> = {};
+  for await (const line of createInterface({ input: child.stdout! })) {
+    const match = /^\s+(API|cluster)\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+    if (match) origins[match[1]!] = match[2]!;
+    if (origins.API && origins.cluster) break;
+  }
+  if (!origins.API || !origins.cluster) throw new Error('the emulator did not print its origins');
+  return { child, apiUrl: origins.API, clusterUrl: origins.cluster };
+}
+
+async function measure<T>(work: () => Promise<T>): Promise<{ maxMs: number; p99Ms: number; result: T }> {
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  // The first samples only start the clock: let the monitor tick before the work starts.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const result = await work();
+  // The histogram records a stall when the loop next turns; give it two turns before reading.
+  await nextTurn();
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  histogram.disable();
+  return { maxMs: histogram.max / 1e6, p99Ms: histogram.percentile(99) / 1e6, result };
+}
+
+async function main(): Promise<void> {
+  const emulator = await startEmulatorProcess();
+  const service = new FillService({
+    endpoint: { baseUrl: emulator.apiUrl, trustedOrigins: [emulator.clusterUrl], trustBflHosts: false, emulated: true },
+    apiKey: KEY,
+    maxConcurrent: 1,
+    pollSchedule: { initialMs: 50, maxMs: 100 },
+  });
+  try {
+    const image = await photoLike();
+    const mask = await maskFor();
+    const prepared = await prepareFillImages(image, mask);
+    console.log(`input: ${WIDTH}x${HEIGHT} PNG, ${(image.length / 1e6).toFixed(1)} MB; mask ${(mask.length / 1e3).toFixed(1)} kB`);
+
+    const baseline = await measure(async () => {
+      // What a naive client does; built and thrown away, never sent.
+      const body = JSON.stringify({ image: prepared.image.toString('base64'), mask: prepared.mask.toString('base64'), prompt: 'x' });
+      return body.length;
+    });
+    const ours = await measure(() =>
+      service.run(
+        {
+          parameters: { prompt: 'bench', steps: 50, guidance: 60, seed: 1, outputFormat: 'jpeg', safetyTolerance: 2, promptUpsampling: false },
+          images: prepared,
+          timeoutMs: 120_000,
+        },
+        new AbortController().signal,
+      ),
+    );
+    console.log(`baseline (JSON.stringify of the body): worst stall ${baseline.maxMs.toFixed(1)} ms, p99 ${baseline.p99Ms.toFixed(1)} ms`);
+    console.log(`fill job (prepare excluded, submit+poll+download): worst stall ${ours.maxMs.toFixed(1)} ms, p99 ${ours.p99Ms.toFixed(1)} ms`);
+    console.log(`ratio of worst stalls (ours / baseline): ${(ours.maxMs / baseline.maxMs).toFixed(2)}`);
+  } finally {
+    await service.close();
+    emulator.child.kill('SIGTERM');
+    await once(emulator.child, 'exit');
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
