@@ -32,6 +32,13 @@ export = function register(RED: NodeAPI): void {
     } catch (error) {
       this.accountError = asBflError(error);
     }
+    const account = this.account;
+    if (account?.emulated) {
+      account.origin().then(
+        (url) => this.log(RED._('bfl-config.status.emulator', { url })),
+        (error: unknown) => this.warn((error as Error).message),
+      );
+    }
     this.on('close', (_removed: boolean, done: () => void) => {
       const account = this.account;
       if (!account) {

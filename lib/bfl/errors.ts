@@ -54,6 +54,11 @@ export class BflError extends Error {
     this.apiDetail = details.apiDetail;
     this.moderationReasons = details.moderationReasons;
   }
+
+  /** Node-RED puts `toString()` into msg.error.message; users should read the sentence, not a class name. */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 export function isBflError(value: unknown): value is BflError {

@@ -139,6 +139,23 @@ describe('bfl-fill node', function () {
     assert.ok(Buffer.isBuffer(msg.payload));
   });
 
+  it('uses the alpha channel as the mask when there is no msg.mask', async () => {
+    const raw = Buffer.alloc(40 * 30 * 4, 200);
+    for (let i = 3; i < raw.length; i += 4) raw[i] = 255;
+    for (let y = 5; y < 10; y += 1) for (let x = 5; x < 10; x += 1) raw[(y * 40 + x) * 4 + 3] = 0;
+    const withHole = await sharp(raw, { raw: { width: 40, height: 30, channels: 4 } }).png().toBuffer();
+    await load({ outputFormat: 'png' });
+    const output = nextOutput();
+    node('fill').receive({ payload: withHole });
+    const msg = await output;
+    const sent = [...emulator.tasks.values()][0]!;
+    const sentMask = await sharp(sent.mask!).greyscale().raw().toBuffer();
+    assert.equal(sentMask[7 * 40 + 7], 255, 'the transparent hole is white in the mask');
+    assert.equal(sentMask[20 * 40 + 20], 0, 'opaque pixels are black in the mask');
+    assert.equal((await sharp(sent.image).metadata()).hasAlpha, false);
+    assert.ok(Buffer.isBuffer(msg.payload));
+  });
+
   const invalid: [string, () => Record<string, unknown>, Record<string, unknown>, RegExp][] = [
     ['the image is not an image', () => ({ payload: Buffer.from('hello'), mask }), {}, /msg\.payload/],
     ['the image is missing', () => ({ mask }), {}, /msg\.payload/],
@@ -195,6 +212,7 @@ describe('bfl-fill node', function () {
     node('fill').receive({ payload: image, mask });
     const { error } = await caught;
     assert.equal(error.code, 'BFL_REQUEST_MODERATED');
+    assert.match(error.message, /^BFL's moderation refused/);
     assert.match(error.message, new RegExp([...emulator.tasks.keys()][0]!));
   });
 
