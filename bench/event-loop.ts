@@ -22,13 +22,23 @@ const KEY = 'bfl_bench_key_0001';
 
 async function photoLike(): Promise<Buffer> {
   // Noise compresses badly, like a real photo, so the PNG is realistically large.
-  return sharp({ create: { width: WIDTH, height: HEIGHT, channels: 3, background: '#6080a0', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+  return sharp({
+    create: {
+      width: WIDTH,
+      height: HEIGHT,
+      channels: 3,
+      background: '#6080a0',
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
+  })
     .png({ compressionLevel: 1 })
     .toBuffer();
 }
 
 async function maskFor(): Promise<Buffer> {
-  const box = Buffer.from(`<svg width="${WIDTH}" height="${HEIGHT}"><rect width="100%" height="100%" fill="black"/><rect x="1500" y="1000" width="800" height="600" fill="white"/></svg>`);
+  const box = Buffer.from(
+    `<svg width="${WIDTH}" height="${HEIGHT}"><rect width="100%" height="100%" fill="black"/><rect x="1500" y="1000" width="800" height="600" fill="white"/></svg>`,
+  );
   return sharp(box).png().toBuffer();
 }
 
@@ -80,25 +90,43 @@ async function main(): Promise<void> {
     const image = await photoLike();
     const mask = await maskFor();
     const prepared = await prepareFillImages(image, mask);
-    console.log(`input: ${WIDTH}x${HEIGHT} PNG, ${(image.length / 1e6).toFixed(1)} MB; mask ${(mask.length / 1e3).toFixed(1)} kB`);
+    console.log(
+      `input: ${WIDTH}x${HEIGHT} PNG, ${(image.length / 1e6).toFixed(1)} MB; mask ${(mask.length / 1e3).toFixed(1)} kB`,
+    );
 
     const baseline = await measure(async () => {
       // What a naive client does; built and thrown away, never sent.
-      const body = JSON.stringify({ image: prepared.image.toString('base64'), mask: prepared.mask.toString('base64'), prompt: 'x' });
+      const body = JSON.stringify({
+        image: prepared.image.toString('base64'),
+        mask: prepared.mask.toString('base64'),
+        prompt: 'x',
+      });
       return body.length;
     });
     const ours = await measure(() =>
       service.run(
         {
-          parameters: { prompt: 'bench', steps: 50, guidance: 60, seed: 1, outputFormat: 'jpeg', safetyTolerance: 2, promptUpsampling: false },
+          parameters: {
+            prompt: 'bench',
+            steps: 50,
+            guidance: 60,
+            seed: 1,
+            outputFormat: 'jpeg',
+            safetyTolerance: 2,
+            promptUpsampling: false,
+          },
           images: prepared,
           timeoutMs: 120_000,
         },
         new AbortController().signal,
       ),
     );
-    console.log(`baseline (JSON.stringify of the body): worst stall ${baseline.maxMs.toFixed(1)} ms, p99 ${baseline.p99Ms.toFixed(1)} ms`);
-    console.log(`fill job (prepare excluded, submit+poll+download): worst stall ${ours.maxMs.toFixed(1)} ms, p99 ${ours.p99Ms.toFixed(1)} ms`);
+    console.log(
+      `baseline (JSON.stringify of the body): worst stall ${baseline.maxMs.toFixed(1)} ms, p99 ${baseline.p99Ms.toFixed(1)} ms`,
+    );
+    console.log(
+      `fill job (prepare excluded, submit+poll+download): worst stall ${ours.maxMs.toFixed(1)} ms, p99 ${ours.p99Ms.toFixed(1)} ms`,
+    );
     console.log(`ratio of worst stalls (ours / baseline): ${(ours.maxMs / baseline.maxMs).toFixed(2)}`);
   } finally {
     await service.close();

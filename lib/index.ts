@@ -5,7 +5,13 @@ export * from './bfl/errors';
 export type { FillParameters, OutputFormat, SubmittedTask } from './bfl/types';
 export { REGIONS, type Region, type ApiEndpoint } from './bfl/regions';
 export { BflClient, type BflClientOptions } from './bfl/client';
-export { FillService, type FillJob, type FillResult, type FillMetadata, type FillServiceOptions } from './jobs/fill-service';
+export {
+  FillService,
+  type FillJob,
+  type FillResult,
+  type FillMetadata,
+  type FillServiceOptions,
+} from './jobs/fill-service';
 export { fill, type FillRequest } from './jobs/fill-job';
 export { Account, resolveAccount, type AccountSettings, type AccountTuning } from './jobs/account';
 export { resolveFillSettings, FILL_DEFAULTS, FILL_LIMITS, type RawFillInputs } from './jobs/parameters';

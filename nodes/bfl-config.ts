@@ -69,9 +69,12 @@ export = function register(RED: NodeAPI): void {
     RED.auth.needsPermission('bfl-config.write'),
     (req: Request, res: Response) => {
       const body = (req.body ?? {}) as { id?: unknown; region?: unknown; baseUrl?: unknown; apiKey?: unknown };
-      const typedKey = typeof body.apiKey === 'string' && body.apiKey !== '' && body.apiKey !== '__PWRD__' ? body.apiKey : undefined;
+      const typedKey =
+        typeof body.apiKey === 'string' && body.apiKey !== '' && body.apiKey !== '__PWRD__' ? body.apiKey : undefined;
       const stored =
-        typeof body.id === 'string' ? (RED.nodes.getCredentials(body.id) as BflConfigCredentials | undefined) : undefined;
+        typeof body.id === 'string'
+          ? (RED.nodes.getCredentials(body.id) as BflConfigCredentials | undefined)
+          : undefined;
       let account: Account;
       try {
         account = new Account(

@@ -11,7 +11,16 @@ import { StatusReporter, type StatusView } from '../lib/jobs/status';
 import type { BflConfigNode } from './types';
 
 /** Fields that may come with a TypedInput `<name>Type` companion. */
-const FIELDS = ['prompt', 'steps', 'guidance', 'seed', 'outputFormat', 'safetyTolerance', 'promptUpsampling', 'timeout'] as const;
+const FIELDS = [
+  'prompt',
+  'steps',
+  'guidance',
+  'seed',
+  'outputFormat',
+  'safetyTolerance',
+  'promptUpsampling',
+  'timeout',
+] as const;
 type Field = (typeof FIELDS)[number];
 
 /** TypedInput types whose empty value means "not given" rather than "evaluate ''". */
@@ -60,14 +69,16 @@ export = function register(RED: NodeAPI): void {
     const reporter = new StatusReporter(
       (view: StatusView | null) =>
         node.status(
-          view
-            ? { fill: view.fill, shape: view.shape, text: RED._(`bfl-fill.status.${view.key}`, view.params) }
-            : {},
+          view ? { fill: view.fill, shape: view.shape, text: RED._(`bfl-fill.status.${view.key}`, view.params) } : {},
         ),
       configNode?.account?.emulated ?? false,
     );
 
-    async function handle(msg: FillMessage, send: (msg: NodeMessage) => void, done: (err?: Error) => void): Promise<void> {
+    async function handle(
+      msg: FillMessage,
+      send: (msg: NodeMessage) => void,
+      done: (err?: Error) => void,
+    ): Promise<void> {
       const job = reporter.track();
       try {
         if (!configNode) throw invalidInput(RED._('bfl-fill.errors.noConfig'));

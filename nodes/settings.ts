@@ -12,7 +12,8 @@ export function tuningFromSettings(settings: unknown): AccountTuning {
   const read = (name: string): unknown => (settings as Record<string, unknown> | undefined)?.[name];
   const tuning: AccountTuning = {};
   const pollInterval = positiveNumber(read('bflConfigPollInterval'));
-  if (pollInterval !== undefined) tuning.pollSchedule = { initialMs: pollInterval, maxMs: Math.max(pollInterval, 3_000) };
+  if (pollInterval !== undefined)
+    tuning.pollSchedule = { initialMs: pollInterval, maxMs: Math.max(pollInterval, 3_000) };
   const retryDelay = positiveNumber(read('bflConfigRetryDelay'));
   if (retryDelay !== undefined) tuning.retry = { baseDelayMs: retryDelay, maxDelayMs: retryDelay * 16 };
   const maxQueued = positiveNumber(read('bflConfigMaxQueued'));

@@ -20,4 +20,3 @@ export interface BflConfigNode extends Node<BflConfigCredentials> {
   /** Set instead when they are not: every fill using this node reports it. */
   accountError?: BflError;
 }
-

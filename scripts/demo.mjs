@@ -157,7 +157,9 @@ async function main() {
     say(`  ${index === 0 ? 'msg.bfl ' : '        '} ${name.padEnd(9)} ${text}`);
   });
   if (entries.length === 0) say('  msg.bfl  (empty)');
-  say(`  elapsed  ${seconds(started)} in all (Node-RED start ${seconds(nodeRedStarted, flowStarted)}, flow ${flowTime})`);
+  say(
+    `  elapsed  ${seconds(started)} in all (Node-RED start ${seconds(nodeRedStarted, flowStarted)}, flow ${flowTime})`,
+  );
   return 0;
 }
 

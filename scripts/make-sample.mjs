@@ -242,10 +242,10 @@ async function render() {
   const smallW = 256;
   const smallH = 192;
   const smallScene = await sharp(sceneRaw).resize(smallW, smallH, { kernel: 'lanczos3' }).png().toBuffer();
-  const smallPng = await sharp(smallScene).png({ palette: true, colours: 96, dither: 0.6, compressionLevel: 9 }).toBuffer();
-  const smallMask = await binaryMaskPng(
-    sharp(maskRaw).resize(smallW, smallH, { kernel: 'nearest' }),
-  ).toBuffer();
+  const smallPng = await sharp(smallScene)
+    .png({ palette: true, colours: 96, dither: 0.6, compressionLevel: 9 })
+    .toBuffer();
+  const smallMask = await binaryMaskPng(sharp(maskRaw).resize(smallW, smallH, { kernel: 'nearest' })).toBuffer();
 
   // Alpha-channel variant: the masked area is fully transparent, everything else fully opaque.
   const rgb = await sharp(smallScene).removeAlpha().raw().toBuffer();
@@ -437,7 +437,7 @@ function example2(b64) {
         'Click the inject node. It sends one PNG in `msg.payload` whose sailboat area is **transparent**; there is',
         'no `msg.mask`.',
         '',
-        'Without a mask, the **bfl fill** node uses the image\'s alpha channel as the mask: transparent pixels are',
+        "Without a mask, the **bfl fill** node uses the image's alpha channel as the mask: transparent pixels are",
         'filled, opaque pixels are kept. Here the prompt asks for a small wooden jetty in the hole.',
         '',
         'Runs offline on the emulator region (nothing billed, synthetic fill). Errors reach the Catch node.',
@@ -484,7 +484,7 @@ function example3(b64) {
         '(`BFL_REQUEST_MODERATED`, `BFL_CONTENT_MODERATED`: change the prompt or image, nothing is charged) one way and',
         'every other code the other way.',
         '',
-        '- **moderated prompt** sets `msg.prompt` to a text containing `[emulate:request-moderated]`. The node\'s own',
+        "- **moderated prompt** sets `msg.prompt` to a text containing `[emulate:request-moderated]`. The node's own",
         '  prompt is empty, so `msg.prompt` is used; the built-in emulator sees the marker and answers',
         '  "Request Moderated", as BFL does when it refuses an input.',
         '- **not an image** sends a plain string: the node rejects it before anything is submitted',
@@ -528,10 +528,7 @@ function example3(b64) {
       name: 'moderation?',
       property: 'error.code',
       propertyType: 'msg',
-      rules: [
-        { t: 'regex', v: '^BFL_(REQUEST|CONTENT)_MODERATED$', vt: 'str', case: false },
-        { t: 'else' },
-      ],
+      rules: [{ t: 'regex', v: '^BFL_(REQUEST|CONTENT)_MODERATED$', vt: 'str', case: false }, { t: 'else' }],
       checkall: 'false',
       repair: false,
       outputs: 2,

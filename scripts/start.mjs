@@ -20,7 +20,8 @@ const fresh = process.argv.slice(2).includes('--fresh');
 function parsePort(text) {
   if (text === undefined || text === '') return 1880;
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (got "${text}")`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number (got "${text}")`);
   return port;
 }
 
@@ -44,7 +45,10 @@ function seedFlow() {
     : [];
   if (examples.length > 0) {
     const file = join(examplesDir, examples[0]);
-    return { flows: onATab(JSON.parse(readFileSync(file, 'utf8')), examples[0].replace(/\.json$/, '')), from: relative(repoRoot, file) };
+    return {
+      flows: onATab(JSON.parse(readFileSync(file, 'utf8')), examples[0].replace(/\.json$/, '')),
+      from: relative(repoRoot, file),
+    };
   }
   const flows = demoFlow({
     imagePath: join(repoRoot, 'examples', 'assets', 'sample.jpg'),

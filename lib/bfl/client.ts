@@ -246,7 +246,8 @@ export class BflClient {
             : serverError(statusCode, detailOf(payload), 'polling', taskId);
         return { retry: error, retryAfter, rateLimited: statusCode === 429 };
       }
-      if (statusCode === 202) return { done: { kind: 'in-progress', state: { status: 'Pending', progress: undefined } } };
+      if (statusCode === 202)
+        return { done: { kind: 'in-progress', state: { status: 'Pending', progress: undefined } } };
       if (statusCode !== 200) throw serverError(statusCode, detailOf(payload), 'polling', taskId);
       return { done: this.interpretPoll(taskId, payload) };
     });
@@ -271,7 +272,8 @@ export class BflClient {
             prompt: typeof result.prompt === 'string' ? result.prompt : undefined,
             seed: numberOrUndefined(result.seed),
             duration:
-              numberOrUndefined(result.duration) ?? (start !== undefined && end !== undefined ? end - start : undefined),
+              numberOrUndefined(result.duration) ??
+              (start !== undefined && end !== undefined ? end - start : undefined),
             cost: numberOrUndefined(body.cost),
           },
         };
@@ -310,7 +312,8 @@ export class BflClient {
     } catch {
       throw downloadError(taskId, 'result.sample is not a URL');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw downloadError(taskId, 'result.sample is not http(s)');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw downloadError(taskId, 'result.sample is not http(s)');
     return withRetries(this.retry, signal, async (): Promise<Attempt<Buffer | 'expired'>> => {
       let response: Dispatcher.ResponseData;
       try {
@@ -322,7 +325,9 @@ export class BflClient {
         });
       } catch (error) {
         rethrowAbort(error, signal);
-        return { retry: downloadError(taskId, `network error: ${errorCode(error) ?? String(error)}`, undefined, error) };
+        return {
+          retry: downloadError(taskId, `network error: ${errorCode(error) ?? String(error)}`, undefined, error),
+        };
       }
       const { statusCode, headers } = response;
       if (statusCode === 200) {
@@ -356,7 +361,12 @@ export class BflClient {
     return withRetries(this.retry, signal, async (): Promise<Attempt<number>> => {
       let response: Dispatcher.ResponseData;
       try {
-        response = await request(url, { method: 'GET', dispatcher: this.dispatcher, headers: this.headersFor(url, false), signal });
+        response = await request(url, {
+          method: 'GET',
+          dispatcher: this.dispatcher,
+          headers: this.headersFor(url, false),
+          signal,
+        });
       } catch (error) {
         rethrowAbort(error, signal);
         return { retry: networkError('reading the credits', error) };

@@ -185,7 +185,7 @@ export function timeoutError(seconds: number, taskId?: string): BflError {
 }
 
 export function networkError(what: string, cause: unknown, taskId?: string): BflError {
-  const reason = cause instanceof Error ? (cause as Error & { code?: string }).code ?? cause.message : String(cause);
+  const reason = cause instanceof Error ? ((cause as Error & { code?: string }).code ?? cause.message) : String(cause);
   return new BflError(
     'BFL_NETWORK',
     `Could not reach the BFL API while ${what}${forTask(taskId)} (${reason}). ` +
@@ -196,7 +196,7 @@ export function networkError(what: string, cause: unknown, taskId?: string): Bfl
 
 /** A submit whose outcome is unknown: the request was sent but no answer came back. Never retried. */
 export function submitOutcomeUnknownError(cause: unknown): BflError {
-  const reason = cause instanceof Error ? (cause as Error & { code?: string }).code ?? cause.message : String(cause);
+  const reason = cause instanceof Error ? ((cause as Error & { code?: string }).code ?? cause.message) : String(cause);
   return new BflError(
     'BFL_NETWORK',
     `The connection broke after the request was sent (${reason}), so BFL may have accepted (and billed) the task. ` +
@@ -238,7 +238,11 @@ export function cancelledError(taskId?: string): BflError {
   const submitted = taskId
     ? ` Task ${taskId} was already submitted and may still be billed at BFL.`
     : ' Nothing was submitted.';
-  return new BflError('BFL_CANCELLED', `The job was cancelled because the node was stopped or redeployed.${submitted}`, {
-    taskId,
-  });
+  return new BflError(
+    'BFL_CANCELLED',
+    `The job was cancelled because the node was stopped or redeployed.${submitted}`,
+    {
+      taskId,
+    },
+  );
 }

@@ -3,9 +3,7 @@
  * answers 403 for a well-formed key it does not know; clients must map both to an auth error.
  */
 
-export type KeyCheck =
-  | { ok: true; key: string }
-  | { ok: false; status: 403 | 422; detail: string };
+export type KeyCheck = { ok: true; key: string } | { ok: false; status: 403 | 422; detail: string };
 
 export const NOT_AUTHENTICATED = 'Not authenticated';
 export const INVALID_AUTHENTICATION = 'Not authenticated - Invalid Authentication';

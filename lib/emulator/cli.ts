@@ -81,7 +81,8 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   if (values.key && values.key.length > 0) {
     options.keys = {};
     for (const key of values.key) {
-      if (key.length < 8 || /\s/.test(key)) throw new CliUsageError('--key must be at least 8 characters with no spaces');
+      if (key.length < 8 || /\s/.test(key))
+        throw new CliUsageError('--key must be at least 8 characters with no spaces');
       options.keys[key] = credits ?? 1000;
     }
   }

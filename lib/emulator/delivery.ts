@@ -91,7 +91,10 @@ export class DeliverySigner {
 }
 
 function xmlEscape(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
+  return text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!,
+  );
 }
 
 /** Azure Storage's error body; the request id and time lines are part of the real message text. */
@@ -146,7 +149,13 @@ export function serveBlob(ex: Exchange, signer: DeliverySigner, blobs: ReadonlyM
     return;
   }
   if (verdict === 'bad-signature') {
-    azureError(ex, 403, 'AuthenticationFailed', AUTH_FAILED_MESSAGE, 'Signature did not match. String to sign used was r');
+    azureError(
+      ex,
+      403,
+      'AuthenticationFailed',
+      AUTH_FAILED_MESSAGE,
+      'Signature did not match. String to sign used was r',
+    );
     return;
   }
   if (verdict === 'expired') {

@@ -30,7 +30,8 @@ export function decodeBase64(text: string): Buffer | null {
 }
 
 function base64Problem(text: string, what: string): string {
-  if (/^data:[^,]*,/i.test(text)) return `${what} must be plain base64, not a data URL (drop the "data:...;base64," prefix)`;
+  if (/^data:[^,]*,/i.test(text))
+    return `${what} must be plain base64, not a data URL (drop the "data:...;base64," prefix)`;
   if (/^https?:\/\//i.test(text)) return `${what} must be a base64-encoded image, not a URL`;
   return `${what} is not valid base64`;
 }
@@ -38,14 +39,21 @@ function base64Problem(text: string, what: string): string {
 async function decodeOne(
   text: string,
   field: InputField,
-): Promise<{ ok: true; bytes: Buffer; width: number; height: number; hasAlpha: boolean } | { ok: false; field: InputField; message: string }> {
+): Promise<
+  | { ok: true; bytes: Buffer; width: number; height: number; hasAlpha: boolean }
+  | { ok: false; field: InputField; message: string }
+> {
   const what = field === 'image' ? 'Image' : 'Mask';
   const bytes = decodeBase64(text);
   if (!bytes) return { ok: false, field, message: base64Problem(text, what) };
   try {
     const meta = await sharp(bytes).metadata();
     if (!meta.format || !ACCEPTED_FORMATS.has(meta.format) || !meta.width || !meta.height) {
-      return { ok: false, field, message: `${what} format ${meta.format ?? 'unknown'} is not supported; send PNG, JPEG or WebP` };
+      return {
+        ok: false,
+        field,
+        message: `${what} format ${meta.format ?? 'unknown'} is not supported; send PNG, JPEG or WebP`,
+      };
     }
     return { ok: true, bytes, width: meta.width, height: meta.height, hasAlpha: meta.hasAlpha === true };
   } catch {
@@ -139,7 +147,11 @@ function encode(image: Sharp, format: OutputFormat): Sharp {
 export async function composeOutput(input: ComposeInput): Promise<Buffer> {
   const { width, height } = input;
   const [base, mask, fill] = await Promise.all([
-    sharp(input.image).flatten({ background: '#000000' }).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
+    sharp(input.image)
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
     fillMask(input),
     sharp(patternSvg(width, height, input.seed, input.prompt))
       .flatten({ background: '#000000' })
@@ -148,7 +160,9 @@ export async function composeOutput(input: ComposeInput): Promise<Buffer> {
       .toBuffer({ resolveWithObject: true }),
   ]);
   if (base.info.channels !== 3 || base.info.width !== width || base.info.height !== height) {
-    throw new Error(`input decoded to an unexpected shape ${base.info.width}x${base.info.height}x${base.info.channels}`);
+    throw new Error(
+      `input decoded to an unexpected shape ${base.info.width}x${base.info.height}x${base.info.channels}`,
+    );
   }
   const overlay = await sharp(fill.data, { raw: { width, height, channels: 3 } })
     .joinChannel(mask, { raw: { width, height, channels: 1 } })

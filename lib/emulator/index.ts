@@ -26,14 +26,7 @@ import {
   upsamplePrompt,
   type ResolvedScenario,
 } from './scenarios';
-import type {
-  EmulatorOptions,
-  EmulatorTask,
-  Fault,
-  FaultTarget,
-  RecordedRequest,
-  TaskScenario,
-} from './types';
+import type { EmulatorOptions, EmulatorTask, Fault, FaultTarget, RecordedRequest, TaskScenario } from './types';
 import { decodeRequestBody, validateFillBody, type FillParams } from './validation';
 import { legacyPayload, WebhookSender } from './webhooks';
 
@@ -174,7 +167,11 @@ export class BflEmulator {
       log: options.log,
     };
     const accounts = new Accounts(options.keys, nonNegative('defaultCredits', options.defaultCredits, 1000));
-    const ports = [port('port', options.port), port('clusterPort', options.clusterPort), port('deliveryPort', options.deliveryPort)];
+    const ports = [
+      port('port', options.port),
+      port('clusterPort', options.clusterPort),
+      port('deliveryPort', options.deliveryPort),
+    ];
     const origins: Origin[] = ['api', 'cluster', 'delivery'];
 
     // Requests are routed to the instance, which exists only once every port is known.
@@ -343,7 +340,8 @@ export class BflEmulator {
     try {
       raw = await readBody(ex.req, BODY_LIMIT);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) ex.json(413, { detail: 'Request Entity Too Large' }, { connection: 'close' });
+      if (err instanceof BodyTooLargeError)
+        ex.json(413, { detail: 'Request Entity Too Large' }, { connection: 'close' });
       else ex.drop();
       return;
     }
@@ -364,7 +362,15 @@ export class BflEmulator {
     if (!decoded.ok) {
       const input = decoded.field === 'image' ? params.image : params.mask;
       return ex.json(422, {
-        detail: [{ type: 'value_error', loc: ['body', decoded.field], msg: `Value error, ${decoded.message}`, input, ctx: { error: {} } }],
+        detail: [
+          {
+            type: 'value_error',
+            loc: ['body', decoded.field],
+            msg: `Value error, ${decoded.message}`,
+            input,
+            ctx: { error: {} },
+          },
+        ],
       });
     }
 
@@ -431,11 +437,19 @@ export class BflEmulator {
     if (rate.limited) return ex.json(429, { detail: 'Rate limit exceeded, slow down polling.' }, headers);
     const id = ex.url.searchParams.get('id');
     if (id === null) {
-      return ex.json(422, { detail: [{ type: 'missing', loc: ['query', 'id'], msg: 'Field required', input: null }] }, headers);
+      return ex.json(
+        422,
+        { detail: [{ type: 'missing', loc: ['query', 'id'], msg: 'Field required', input: null }] },
+        headers,
+      );
     }
     const state = onCluster ? this.states.get(id) : undefined;
     if (!state || state.task.status === STATUS.notFound) {
-      return ex.json(404, { id, status: STATUS.notFound, result: null, progress: null, details: null, preview: null }, headers);
+      return ex.json(
+        404,
+        { id, status: STATUS.notFound, result: null, progress: null, details: null, preview: null },
+        headers,
+      );
     }
     ex.json(200, this.resultBody(state, true), headers);
   }

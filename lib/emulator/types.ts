@@ -42,13 +42,7 @@ export interface EmulatorOptions {
 }
 
 export type TaskOutcome =
-  | 'ready'
-  | 'request-moderated'
-  | 'content-moderated'
-  | 'error'
-  | 'failed'
-  | 'stuck'
-  | 'not-found';
+  'ready' | 'request-moderated' | 'content-moderated' | 'error' | 'failed' | 'stuck' | 'not-found';
 
 export interface TaskScenario {
   /** Default 'ready'; 'stuck' stays in progress forever; 'not-found' makes polls 404 "Task not found". */

@@ -147,7 +147,8 @@ export function parseHttpUrl(input: unknown): Field<string> {
   if (input.length > 2083) {
     return fail('url_too_long', 'URL should have at most 2083 characters', input, { max_length: 2083 });
   }
-  const urlError = (error: string) => fail<string>('url_parsing', `Input should be a valid URL, ${error}`, input, { error });
+  const urlError = (error: string) =>
+    fail<string>('url_parsing', `Input should be a valid URL, ${error}`, input, { error });
   if (input.trim() === '') return urlError('input is empty');
   if (!/^[a-z][a-z0-9+.-]*:/i.test(input.trim())) return urlError('relative URL without a base');
   let url: URL;
@@ -157,7 +158,9 @@ export function parseHttpUrl(input: unknown): Field<string> {
     return urlError('invalid international domain name');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return fail('url_scheme', "URL scheme should be 'http' or 'https'", input, { expected_schemes: "'http' or 'https'" });
+    return fail('url_scheme', "URL scheme should be 'http' or 'https'", input, {
+      expected_schemes: "'http' or 'https'",
+    });
   }
   if (url.hostname === '') return urlError('empty host');
   return ok(input);
@@ -166,7 +169,8 @@ export function parseHttpUrl(input: unknown): Field<string> {
 function bounded(field: Field<number>, ge: number, le: number): Field<number> {
   if (!field.ok) return field;
   const value = field.value;
-  if (!(value >= ge)) return fail('greater_than_equal', `Input should be greater than or equal to ${ge}`, value, { ge });
+  if (!(value >= ge))
+    return fail('greater_than_equal', `Input should be greater than or equal to ${ge}`, value, { ge });
   if (!(value <= le)) return fail('less_than_equal', `Input should be less than or equal to ${le}`, value, { le });
   return field;
 }
@@ -202,7 +206,9 @@ export function validateFillBody(body: RequestBody): Validated<FillParams> {
     const result = parse(raw);
     if (result.ok) return result.value;
     const { type, msg, input: given, ctx } = result.error;
-    errors.push(ctx ? { type, loc: ['body', name], msg, input: given, ctx } : { type, loc: ['body', name], msg, input: given });
+    errors.push(
+      ctx ? { type, loc: ['body', name], msg, input: given, ctx } : { type, loc: ['body', name], msg, input: given },
+    );
     return fallback;
   }
 

@@ -121,12 +121,16 @@ function notBase64(property: string, text: string, searched: string, kind: strin
 
 function stringHint(text: string): string {
   if (/^https?:\/\//i.test(text)) {
-    return 'It looks like a URL: download the image first, e.g. with an http request node set to return ' +
-      'a binary buffer.';
+    return (
+      'It looks like a URL: download the image first, e.g. with an http request node set to return ' +
+      'a binary buffer.'
+    );
   }
   if (text.length <= MAX_PATH_LENGTH && LOOKS_LIKE_PATH.test(text)) {
-    return 'It looks like a file path: read the file first, e.g. with a read file node set to output ' +
-      'a single Buffer object.';
+    return (
+      'It looks like a file path: read the file first, e.g. with a read file node set to output ' +
+      'a single Buffer object.'
+    );
   }
   return HOW_TO_SEND;
 }
@@ -177,8 +181,10 @@ export function describe(value: unknown): string {
 
 function hintFor(value: unknown, property: string): string {
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && isJsonBuffer(value)) {
-    return 'It went through JSON somewhere; turn it back into a Buffer first, e.g. in a function node: ' +
-      `${property} = Buffer.from(${property}.data).`;
+    return (
+      'It went through JSON somewhere; turn it back into a Buffer first, e.g. in a function node: ' +
+      `${property} = Buffer.from(${property}.data).`
+    );
   }
   return HOW_TO_SEND;
 }

@@ -48,7 +48,8 @@ function configProblem(message: string): BflError {
 
 /** Checks the config node's settings; problems are errors a user fixes in the config dialog. */
 export function resolveAccount(settings: AccountSettings): ResolvedAccount {
-  const region: Region = settings.region === undefined || settings.region === '' ? 'global' : (settings.region as Region);
+  const region: Region =
+    settings.region === undefined || settings.region === '' ? 'global' : (settings.region as Region);
   if (!isRegion(region)) {
     throw configProblem(`Unknown region "${String(settings.region)}": use global, eu, us, custom or emulator.`);
   }
@@ -60,7 +61,10 @@ export function resolveAccount(settings: AccountSettings): ResolvedAccount {
         'Nothing was submitted.',
     );
   }
-  const requested = settings.maxConcurrent === undefined || settings.maxConcurrent === '' ? MAX_CONCURRENT_LIMIT : Number(settings.maxConcurrent);
+  const requested =
+    settings.maxConcurrent === undefined || settings.maxConcurrent === ''
+      ? MAX_CONCURRENT_LIMIT
+      : Number(settings.maxConcurrent);
   if (!Number.isInteger(requested) || requested < 1 || requested > MAX_CONCURRENT_LIMIT) {
     throw configProblem(`"Max concurrent" must be a whole number from 1 to ${MAX_CONCURRENT_LIMIT}.`);
   }
@@ -86,7 +90,10 @@ export function runningLocalEmulator(): Promise<BflEmulator> | undefined {
   return sharedEmulator?.emulator;
 }
 
-function leaseEmulator(options: EmulatorOptions | undefined): { emulator: Promise<BflEmulator>; release: () => Promise<void> } {
+function leaseEmulator(options: EmulatorOptions | undefined): {
+  emulator: Promise<BflEmulator>;
+  release: () => Promise<void>;
+} {
   if (!sharedEmulator) {
     const started = BflEmulator.start({ host: '127.0.0.1', port: 0, ...options });
     sharedEmulator = { emulator: started, users: 0 };

@@ -100,7 +100,9 @@ function resolveSeed(value: unknown, fallback: unknown): number | undefined {
   const parsed = toNumber(chosen);
   if (parsed === undefined || !Number.isSafeInteger(parsed) || parsed < 0) {
     const where = fromMessage ? 'msg.seed' : 'The seed';
-    throw invalidInput(`${where} must be a whole number of 0 or more (or empty for a random seed), but it is ${describe(chosen)}.`);
+    throw invalidInput(
+      `${where} must be a whole number of 0 or more (or empty for a random seed), but it is ${describe(chosen)}.`,
+    );
   }
   return parsed;
 }

@@ -74,7 +74,16 @@ export function demoFlow({
 
   const start =
     trigger === 'http'
-      ? { id: ids.trigger, type: 'http in', z, name: 'run the demo', url: endpoint, method: 'post', upload: false, swaggerDoc: '' }
+      ? {
+          id: ids.trigger,
+          type: 'http in',
+          z,
+          name: 'run the demo',
+          url: endpoint,
+          method: 'post',
+          upload: false,
+          swaggerDoc: '',
+        }
       : {
           id: ids.trigger,
           type: 'inject',
@@ -207,7 +216,17 @@ export function demoFlow({
       wires: [[ids.done]],
     },
     { ...finish, x: 930, y: row(1), wires: [] },
-    { id: ids.catch, type: 'catch', z, name: 'any error', scope: null, uncaught: false, x: 130, y: row(2), wires: [[ids.toError]] },
+    {
+      id: ids.catch,
+      type: 'catch',
+      z,
+      name: 'any error',
+      scope: null,
+      uncaught: false,
+      x: 130,
+      y: row(2),
+      wires: [[ids.toError]],
+    },
     {
       id: ids.toError,
       type: 'change',

@@ -34,7 +34,12 @@ export function withTimeout(promise, ms, what) {
 export function linkPackage(userDir) {
   const manifest = join(userDir, 'package.json');
   if (!existsSync(manifest)) {
-    const userPackage = { name: 'node-red-project', description: 'Node-RED user dir for @fluxfill/node-red-bfl', version: '0.0.1', private: true };
+    const userPackage = {
+      name: 'node-red-project',
+      description: 'Node-RED user dir for @fluxfill/node-red-bfl',
+      version: '0.0.1',
+      private: true,
+    };
     writeFileSync(manifest, `${JSON.stringify(userPackage, null, 2)}\n`);
   }
   const link = join(userDir, 'node_modules', ...packageName.split('/'));
@@ -99,7 +104,16 @@ function encryptedNothing(secret) {
   return { $: iv.toString('hex') + cipher.update('{}', 'utf8', 'base64') + cipher.final('base64') };
 }
 
-const LEVEL_NAMES = { 10: 'fatal', 20: 'error', 30: 'warn', 40: 'info', 50: 'debug', 60: 'trace', 98: 'audit', 99: 'metric' };
+const LEVEL_NAMES = {
+  10: 'fatal',
+  20: 'error',
+  30: 'warn',
+  40: 'info',
+  50: 'debug',
+  60: 'trace',
+  98: 'audit',
+  99: 'metric',
+};
 
 /**
  * A Node-RED `logging` entry that passes every line through `redact` before printing it with `print`, in
@@ -112,7 +126,7 @@ export function redactingLogger({ level, print, redact }) {
     audit: false,
     handler: () => (entry) => {
       const where = entry.type ? `[${entry.type}:${entry.name || entry.id}] ` : '';
-      const text = entry.msg instanceof Error ? entry.msg.stack ?? entry.msg.message : String(entry.msg);
+      const text = entry.msg instanceof Error ? (entry.msg.stack ?? entry.msg.message) : String(entry.msg);
       print(redact(`[${LEVEL_NAMES[entry.level] ?? entry.level}] ${where}${text}`));
     },
   };
@@ -234,7 +248,9 @@ export async function loadedNodeSets(RED) {
   const list = await RED.runtime.nodes.getNodeList({});
   const ours = list.filter((set) => set.module === packageName);
   if (ours.length === 0) {
-    throw new Error(`Node-RED did not find ${packageName} in its userDir/node_modules (is package.json "node-red" set?)`);
+    throw new Error(
+      `Node-RED did not find ${packageName} in its userDir/node_modules (is package.json "node-red" set?)`,
+    );
   }
   return ours;
 }
@@ -252,7 +268,11 @@ export function request(url, { method = 'GET', headers = {}, body, timeoutMs = 3
       res.on('error', reject);
     });
     req.on('error', (error) =>
-      reject(error.name === 'AbortError' ? new Error(`${method} ${url} got no answer within ${Math.round(timeoutMs / 1000)} s`) : error),
+      reject(
+        error.name === 'AbortError'
+          ? new Error(`${method} ${url} got no answer within ${Math.round(timeoutMs / 1000)} s`)
+          : error,
+      ),
     );
     req.end(body);
   });

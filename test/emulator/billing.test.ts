@@ -6,7 +6,11 @@ describe('emulator: credits, billing and concurrency', () => {
   let emu: BflEmulator;
 
   before(async () => {
-    emu = await startEmulator({ keys: { bfl_key_alpha: 12, bfl_key_beta: 1000 }, maxActivePerKey: 2, retryAfterSeconds: 3 });
+    emu = await startEmulator({
+      keys: { bfl_key_alpha: 12, bfl_key_beta: 1000 },
+      maxActivePerKey: 2,
+      retryAfterSeconds: 3,
+    });
   });
   afterEach(() => emu.reset());
   after(() => emu.close());

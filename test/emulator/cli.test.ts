@@ -15,14 +15,21 @@ describe('emulator: CLI argument parsing', () => {
 
   it('parses every option', () => {
     const args = parseCliArgs([
-      '--port', '0',
-      '--cluster-port', '4001',
+      '--port',
+      '0',
+      '--cluster-port',
+      '4001',
       '--delivery-port=4002',
-      '--host', '::1',
-      '--processing-ms', '250',
-      '--credits', '50',
-      '--key', 'bfl_key_one',
-      '--key', 'bfl_key_two',
+      '--host',
+      '::1',
+      '--processing-ms',
+      '250',
+      '--credits',
+      '50',
+      '--key',
+      'bfl_key_one',
+      '--key',
+      'bfl_key_two',
       '--quiet',
     ]);
     assert.equal(args.quiet, true);

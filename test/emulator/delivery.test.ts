@@ -29,7 +29,8 @@ describe('emulator: result delivery', () => {
     assert.equal(reply.headers['content-md5'], createHash('md5').update(reply.body).digest('base64'));
     assert.match(String(reply.headers.etag), /^"0x[0-9A-F]+"$/);
     assert.ok(reply.headers['last-modified']);
-    for (const name of Object.keys(reply.headers)) assert.ok(!name.startsWith('access-control-'), `CORS header ${name}`);
+    for (const name of Object.keys(reply.headers))
+      assert.ok(!name.startsWith('access-control-'), `CORS header ${name}`);
     const noHeaders = await http(sample);
     assert.ok(noHeaders.body.equals(reply.body));
   });
@@ -133,7 +134,11 @@ describe('emulator: DeliverySigner', () => {
     const stripped = new URLSearchParams(url.searchParams);
     stripped.delete('sp');
     assert.equal(signer.verify(path, stripped, 1_000_000), 'malformed');
-    assert.equal(new DeliverySigner(60_000).verify(path, url.searchParams, 1_000_000), 'bad-signature', 'per-instance secret');
+    assert.equal(
+      new DeliverySigner(60_000).verify(path, url.searchParams, 1_000_000),
+      'bad-signature',
+      'per-instance secret',
+    );
   });
 
   it('never re-issues a revoked expiry after expireAll()', () => {

@@ -48,7 +48,8 @@ export async function pollUntilDone(url: string, key: string | null = KEY, timeo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const reply = await poll(url, key);
-    if (reply.status !== 200 && reply.status !== 404) throw new Error(`poll answered ${reply.status}: ${reply.body.toString()}`);
+    if (reply.status !== 200 && reply.status !== 404)
+      throw new Error(`poll answered ${reply.status}: ${reply.body.toString()}`);
     const status = reply.json?.status;
     if (!['Pending', 'Reasoning', 'Generating'].includes(status)) return reply;
     if (Date.now() > deadline) throw new Error(`task still ${status} after ${timeoutMs} ms`);
@@ -75,18 +76,26 @@ export function gradientRaw(width: number, height: number): Buffer {
 }
 
 export async function gradientPng(width: number, height: number): Promise<Buffer> {
-  return sharp(gradientRaw(width, height), { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(gradientRaw(width, height), { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** Mask value per pixel from a function; PNG greyscale. */
 export async function maskPng(width: number, height: number, value: (x: number, y: number) => number): Promise<Buffer> {
   const data = Buffer.alloc(width * height);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) data[y * width + x] = value(x, y);
-  return sharp(data, { raw: { width, height, channels: 1 } }).png().toBuffer();
+  return sharp(data, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 /** RGBA PNG whose alpha comes from a function (0 = transparent = fill). */
-export async function alphaPng(width: number, height: number, alpha: (x: number, y: number) => number): Promise<Buffer> {
+export async function alphaPng(
+  width: number,
+  height: number,
+  alpha: (x: number, y: number) => number,
+): Promise<Buffer> {
   const rgb = gradientRaw(width, height);
   const data = Buffer.alloc(width * height * 4);
   for (let p = 0; p < width * height; p++) {
@@ -95,7 +104,9 @@ export async function alphaPng(width: number, height: number, alpha: (x: number,
     data[p * 4 + 2] = rgb[p * 3 + 2]!;
     data[p * 4 + 3] = alpha(p % width, Math.floor(p / width));
   }
-  return sharp(data, { raw: { width, height, channels: 4 } }).png().toBuffer();
+  return sharp(data, { raw: { width, height, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 export const b64 = (data: Buffer) => data.toString('base64');

@@ -109,4 +109,3 @@ describe('emulator: lifecycle', () => {
     assert.equal(result.code, 0);
   });
 });
-

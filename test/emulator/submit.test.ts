@@ -49,8 +49,12 @@ describe('emulator: submit, poll, download', () => {
   it('rounds megapixels to two decimals', async () => {
     const width = 1000;
     const height = 1234;
-    const image = await sharp({ create: { width, height, channels: 3, background: '#808080' } }).png().toBuffer();
-    const mask = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const image = await sharp({ create: { width, height, channels: 3, background: '#808080' } })
+      .png()
+      .toBuffer();
+    const mask = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     const json = await submitOk(emu, { image: b64(image), mask: b64(mask) });
     assert.equal(json.input_mp, 1.23);
     assert.equal(json.output_mp, 1.23);
@@ -135,7 +139,9 @@ describe('emulator: submit, poll, download', () => {
     const task = emu.tasks.get(submitted.id)!;
     assert.equal(task.mask, null);
     const done = await pollUntilDone(submitted.polling_url);
-    const out = await sharp((await http(done.json.result.sample)).body).raw().toBuffer({ resolveWithObject: true });
+    const out = await sharp((await http(done.json.result.sample)).body)
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     assert.equal(out.info.channels, 3, 'the result has no alpha channel');
     const input = gradientRaw(width, height);
     let changed = 0;
@@ -218,7 +224,7 @@ describe('emulator: submit, poll, download', () => {
   it('allows polls without a key but refuses a wrong one', async () => {
     const submitted = await submitOk(emu, await basicBody());
     assert.equal((await poll(submitted.polling_url, null)).status, 200);
-    const restricted = await startEmulator({ keys: { 'good_key_1234': 10 } });
+    const restricted = await startEmulator({ keys: { good_key_1234: 10 } });
     try {
       const own = await submitOk(restricted, await basicBody(), 'good_key_1234');
       const wrong = await poll(own.polling_url, 'wrong_key_1234');

@@ -55,9 +55,7 @@ describe('emulator: pydantic-style validation', () => {
 
   it('reports a missing image with the whole body as input', () => {
     const body = { input_image: 'abc', steps: 20 };
-    assert.deepEqual(errorsOf(body), [
-      { type: 'missing', loc: ['body', 'image'], msg: 'Field required', input: body },
-    ]);
+    assert.deepEqual(errorsOf(body), [{ type: 'missing', loc: ['body', 'image'], msg: 'Field required', input: body }]);
   });
 
   it('coerces ints like pydantic lax mode', () => {
@@ -161,21 +159,30 @@ describe('emulator: pydantic-style validation', () => {
   });
 
   it('requires strings for image, mask, prompt and webhook_secret', () => {
-    assert.deepEqual(errorsOf({ image: 5, mask: false, prompt: 1, webhook_secret: {} }).map((e) => [e.type, e.loc[1]]), [
-      ['string_type', 'image'],
-      ['string_type', 'mask'],
-      ['string_type', 'prompt'],
-      ['string_type', 'webhook_secret'],
-    ]);
+    assert.deepEqual(
+      errorsOf({ image: 5, mask: false, prompt: 1, webhook_secret: {} }).map((e) => [e.type, e.loc[1]]),
+      [
+        ['string_type', 'image'],
+        ['string_type', 'mask'],
+        ['string_type', 'prompt'],
+        ['string_type', 'webhook_secret'],
+      ],
+    );
     assert.equal(errorsOf({ image: null })[0].msg, 'Input should be a valid string');
   });
 
   it('validates webhook_url as an http(s) URL of at most 2083 characters', () => {
     assert.equal(valueOf({ image: 'x', webhook_url: 'http://127.0.0.1:9/hook' }).webhookUrl, 'http://127.0.0.1:9/hook');
     assert.equal(errorsOf({ image: 'x', webhook_url: '' })[0].type, 'url_parsing');
-    assert.equal(errorsOf({ image: 'x', webhook_url: 'not a url' })[0].msg, 'Input should be a valid URL, relative URL without a base');
+    assert.equal(
+      errorsOf({ image: 'x', webhook_url: 'not a url' })[0].msg,
+      'Input should be a valid URL, relative URL without a base',
+    );
     assert.equal(errorsOf({ image: 'x', webhook_url: 'ftp://example.com/x' })[0].type, 'url_scheme');
-    assert.equal(errorsOf({ image: 'x', webhook_url: `https://example.com/${'a'.repeat(2100)}` })[0].type, 'url_too_long');
+    assert.equal(
+      errorsOf({ image: 'x', webhook_url: `https://example.com/${'a'.repeat(2100)}` })[0].type,
+      'url_too_long',
+    );
   });
 
   it('reports every error, in the schema field order', () => {
@@ -202,7 +209,10 @@ describe('emulator: pydantic-style validation', () => {
     assert.equal((form as any).detail[0].input, 'image=abc');
     // No content type at all: FastAPI still parses JSON.
     assert.equal(validateFillBody(decodeRequestBody(Buffer.from('{"image":"x"}'), undefined)).ok, true);
-    assert.equal(validateFillBody(decodeRequestBody(Buffer.from('{"image":"x"}'), 'application/vnd.api+json')).ok, true);
+    assert.equal(
+      validateFillBody(decodeRequestBody(Buffer.from('{"image":"x"}'), 'application/vnd.api+json')).ok,
+      true,
+    );
   });
 });
 
@@ -313,9 +323,15 @@ describe('emulator: submit errors over HTTP', () => {
   });
 
   it('accepts RGB and RGBA masks and JPEG images', async () => {
-    const jpeg = await sharp(await gradientPng(32, 24)).jpeg().toBuffer();
-    const rgbMask = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#ffffff' } }).png().toBuffer();
-    const rgbaMask = await sharp({ create: { width: 32, height: 24, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 1 } } })
+    const jpeg = await sharp(await gradientPng(32, 24))
+      .jpeg()
+      .toBuffer();
+    const rgbMask = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
+    const rgbaMask = await sharp({
+      create: { width: 32, height: 24, channels: 4, background: { r: 255, g: 255, b: 255, alpha: 1 } },
+    })
       .png()
       .toBuffer();
     assert.equal((await submit(emu, { image: b64(jpeg), mask: b64(rgbMask) }, { key: KEY1 })).status, 200);
@@ -323,7 +339,11 @@ describe('emulator: submit errors over HTTP', () => {
   });
 
   it('answers 404 {"detail":"Not Found"} for unknown paths and 405 for wrong methods', async () => {
-    const unknown = await http(`${emu.apiUrl}/v1/flux-pro-1.1`, { method: 'POST', headers: { 'x-key': KEY1 }, body: '{}' });
+    const unknown = await http(`${emu.apiUrl}/v1/flux-pro-1.1`, {
+      method: 'POST',
+      headers: { 'x-key': KEY1 },
+      body: '{}',
+    });
     assert.equal(unknown.status, 404);
     assert.deepEqual(unknown.json, { detail: 'Not Found' });
     const wrongMethod = await http(`${emu.apiUrl}/v1/flux-pro-1.0-fill`, { headers: { 'x-key': KEY1 } });

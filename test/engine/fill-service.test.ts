@@ -25,7 +25,10 @@ describe('fill service against the emulator', function () {
 
   before(async () => {
     emulator = await startEmulator();
-    images = await prepareFillImages(await gradientPng(64, 48), await rectangleMask(64, 48, { left: 8, top: 8, width: 16, height: 16 }));
+    images = await prepareFillImages(
+      await gradientPng(64, 48),
+      await rectangleMask(64, 48, { left: 8, top: 8, width: 16, height: 16 }),
+    );
   });
   beforeEach(() => {
     emulator.reset();
@@ -34,8 +37,12 @@ describe('fill service against the emulator', function () {
   afterEach(() => service.close());
   after(() => emulator.close());
 
-  const run = (parameters: Partial<FillParameters> = {}, timeoutMs = 10_000, signal = new AbortController().signal, onPhase?: (p: JobPhase) => void) =>
-    service.run({ parameters: { ...PARAMETERS, ...parameters }, images, timeoutMs }, signal, onPhase);
+  const run = (
+    parameters: Partial<FillParameters> = {},
+    timeoutMs = 10_000,
+    signal = new AbortController().signal,
+    onPhase?: (p: JobPhase) => void,
+  ) => service.run({ parameters: { ...PARAMETERS, ...parameters }, images, timeoutMs }, signal, onPhase);
 
   it('returns the generated image in the requested format and size, with metadata', async () => {
     const result = await run({ seed: 1234, outputFormat: 'webp' });
@@ -53,12 +60,25 @@ describe('fill service against the emulator', function () {
   });
 
   it('sends every parameter with the API name and JSON type', async () => {
-    await run({ prompt: 'p', steps: 15, guidance: 1.5, seed: 7, outputFormat: 'jpeg', safetyTolerance: 6, promptUpsampling: true });
+    await run({
+      prompt: 'p',
+      steps: 15,
+      guidance: 1.5,
+      seed: 7,
+      outputFormat: 'jpeg',
+      safetyTolerance: 6,
+      promptUpsampling: true,
+    });
     const body = [...emulator.tasks.values()][0]!.body;
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(body).filter(([name]) => name !== 'image' && name !== 'mask')),
-      { prompt: 'p', steps: 15, guidance: 1.5, seed: 7, output_format: 'jpeg', safety_tolerance: 6, prompt_upsampling: true },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(body).filter(([name]) => name !== 'image' && name !== 'mask')), {
+      prompt: 'p',
+      steps: 15,
+      guidance: 1.5,
+      seed: 7,
+      output_format: 'jpeg',
+      safety_tolerance: 6,
+      prompt_upsampling: true,
+    });
     assert.equal(typeof body.image, 'string');
     assert.equal(typeof body.mask, 'string');
   });
@@ -80,7 +100,10 @@ describe('fill service against the emulator', function () {
     assert.equal(downloads.length, 1);
     assert.ok(submit.every((r) => r.headers['x-key'] === TEST_KEY));
     assert.ok(polls.every((r) => r.headers['x-key'] === TEST_KEY && r.path === '/v1/get_result'));
-    assert.ok(downloads.every((r) => !('x-key' in r.headers)), 'the key reached the delivery origin');
+    assert.ok(
+      downloads.every((r) => !('x-key' in r.headers)),
+      'the key reached the delivery origin',
+    );
   });
 
   it('keeps polling through unknown in-progress words and reports progress', async () => {
@@ -88,10 +111,7 @@ describe('fill service against the emulator', function () {
     const phases: JobPhase[] = [];
     await run({}, 10_000, undefined, (phase) => phases.push(phase));
     assert.ok(phases.some((p) => p.phase === 'polling' && p.progress !== undefined && p.progress > 0));
-    assert.deepEqual(
-      [...new Set(phases.map((p) => p.phase))],
-      ['queued', 'submitting', 'polling', 'downloading'],
-    );
+    assert.deepEqual([...new Set(phases.map((p) => p.phase))], ['queued', 'submitting', 'polling', 'downloading']);
   });
 
   const terminal: [Parameters<BflEmulator['nextTask']>[0]['outcome'], string][] = [
@@ -143,9 +163,14 @@ describe('fill service against the emulator', function () {
   });
 
   it('says BFL_VALIDATION when the API answers 422', async () => {
-    const smallMask = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const smallMask = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     await assert.rejects(
-      service.run({ parameters: PARAMETERS, images: { ...images, mask: smallMask }, timeoutMs: 5000 }, new AbortController().signal),
+      service.run(
+        { parameters: PARAMETERS, images: { ...images, mask: smallMask }, timeoutMs: 5000 },
+        new AbortController().signal,
+      ),
       { code: 'BFL_VALIDATION' },
     );
   });
@@ -205,7 +230,10 @@ describe('fill service against the emulator', function () {
     assert.equal(emulator.requests.filter((r) => r.origin === 'delivery').length, 2);
     const polls = emulator.requests.filter((r) => r.origin === 'cluster');
     const firstDownload = emulator.requests.findIndex((r) => r.origin === 'delivery');
-    assert.ok(emulator.requests.slice(firstDownload).some((r) => polls.includes(r)), 'no poll after the expired link');
+    assert.ok(
+      emulator.requests.slice(firstDownload).some((r) => polls.includes(r)),
+      'no poll after the expired link',
+    );
   });
 
   it('gives BFL_DOWNLOAD when fresh links keep failing', async () => {

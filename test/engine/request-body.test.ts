@@ -37,7 +37,15 @@ describe('streamed submit body', () => {
 
   it('leaves the seed out when none is set', async () => {
     const body = fillRequestBody(
-      { prompt: '', steps: 50, guidance: 60, seed: undefined, outputFormat: 'jpeg', safetyTolerance: 2, promptUpsampling: false },
+      {
+        prompt: '',
+        steps: 50,
+        guidance: 60,
+        seed: undefined,
+        outputFormat: 'jpeg',
+        safetyTolerance: 2,
+        promptUpsampling: false,
+      },
       { image: Buffer.from('i'), mask: Buffer.from('m') },
     );
     const chunks: Buffer[] = [];

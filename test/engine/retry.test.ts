@@ -14,12 +14,30 @@ describe('retry policy', () => {
 
   it('backs off exponentially with jitter, capped, and waits at least what Retry-After asks', () => {
     const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
-    assert.equal(retryDelay(policy, 1, undefined, () => 0), 50);
-    assert.equal(retryDelay(policy, 1, undefined, () => 1), 100);
-    assert.equal(retryDelay(policy, 3, undefined, () => 1), 400);
-    assert.equal(retryDelay(policy, 10, undefined, () => 1), 1000);
-    assert.equal(retryDelay(policy, 1, '3', () => 1), 3000);
-    assert.equal(retryDelay(policy, 1, '3600', () => 1), policy.maxRetryAfterMs);
+    assert.equal(
+      retryDelay(policy, 1, undefined, () => 0),
+      50,
+    );
+    assert.equal(
+      retryDelay(policy, 1, undefined, () => 1),
+      100,
+    );
+    assert.equal(
+      retryDelay(policy, 3, undefined, () => 1),
+      400,
+    );
+    assert.equal(
+      retryDelay(policy, 10, undefined, () => 1),
+      1000,
+    );
+    assert.equal(
+      retryDelay(policy, 1, '3', () => 1),
+      3000,
+    );
+    assert.equal(
+      retryDelay(policy, 1, '3600', () => 1),
+      policy.maxRetryAfterMs,
+    );
   });
 
   it('gives up after maxAttempts transient failures with the last error', async () => {

@@ -4,11 +4,19 @@ import { describeJobs, describeOutcome, StatusReporter, type StatusView } from '
 describe('node status', () => {
   it('summarises one job by its phase', () => {
     const now = 10_000;
-    assert.deepEqual(describeJobs([{ phase: 'queued' }], now), { fill: 'yellow', shape: 'ring', key: 'queued', params: { count: 1 } });
-    assert.equal(describeJobs([{ phase: 'submitting' }], now)?.key, 'submitting');
-    assert.deepEqual(describeJobs([{ phase: 'polling', taskId: 't', startedAt: 7_500, progress: undefined }], now)?.params, {
-      seconds: 2,
+    assert.deepEqual(describeJobs([{ phase: 'queued' }], now), {
+      fill: 'yellow',
+      shape: 'ring',
+      key: 'queued',
+      params: { count: 1 },
     });
+    assert.equal(describeJobs([{ phase: 'submitting' }], now)?.key, 'submitting');
+    assert.deepEqual(
+      describeJobs([{ phase: 'polling', taskId: 't', startedAt: 7_500, progress: undefined }], now)?.params,
+      {
+        seconds: 2,
+      },
+    );
     assert.deepEqual(describeJobs([{ phase: 'polling', taskId: 't', startedAt: 0, progress: 0.42 }], now), {
       fill: 'blue',
       shape: 'dot',

@@ -13,7 +13,12 @@ export interface Rect {
 }
 
 /** An opaque picture of `background` with optional filled rectangles, as raw RGB pixels. */
-export function rgbPixels(width: number, height: number, background: Rgb, rects: Array<Rect & { colour: Rgb }> = []): Buffer {
+export function rgbPixels(
+  width: number,
+  height: number,
+  background: Rgb,
+  rects: Array<Rect & { colour: Rgb }> = [],
+): Buffer {
   const data = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
@@ -44,7 +49,12 @@ export function maskPixels(width: number, height: number, rects: Rect[]): Buffer
 }
 
 /** RGBA pixels: `rgb` everywhere, alpha per pixel from `alpha(x, y)`. */
-export function rgbaPixels(width: number, height: number, rgb: (x: number, y: number) => Rgb, alpha: (x: number, y: number) => number): Buffer {
+export function rgbaPixels(
+  width: number,
+  height: number,
+  rgb: (x: number, y: number) => Rgb,
+  alpha: (x: number, y: number) => number,
+): Buffer {
   const data = Buffer.alloc(width * height * 4);
   for (let y = 0; y < height; y += 1) {
     for (let x = 0; x < width; x += 1) {
@@ -118,7 +128,11 @@ function crc32(bytes: Buffer): number {
  * gigabytes; only its header may be read.
  */
 export async function pngClaiming(width: number, height: number): Promise<Buffer> {
-  const png = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer());
+  const png = Buffer.from(
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer(),
+  );
   // Signature (8 bytes), then the IHDR chunk: length (4), type (4), data (13), CRC (4).
   png.writeUInt32BE(width, 16);
   png.writeUInt32BE(height, 20);

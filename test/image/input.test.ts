@@ -58,13 +58,20 @@ describe('image/readImageInput', () => {
       it(`refuses ${name}, naming the property and what it received`, () => {
         assert.throws(
           () => readImageInput(value, 'msg.payload'),
-          invalidInputMatching(/^msg\.payload must be an image but/, received, /as a Buffer, a base64 string or a data URL/),
+          invalidInputMatching(
+            /^msg\.payload must be an image but/,
+            received,
+            /as a Buffer, a base64 string or a data URL/,
+          ),
         );
       });
     }
 
     it('names the property it was given', () => {
-      assert.throws(() => readImageInput(7, 'msg.mask'), invalidInputMatching(/^msg\.mask must be an image but is a number/));
+      assert.throws(
+        () => readImageInput(7, 'msg.mask'),
+        invalidInputMatching(/^msg\.mask must be an image but is a number/),
+      );
     });
 
     it('explains a Buffer that went through JSON', () => {
@@ -77,12 +84,18 @@ describe('image/readImageInput', () => {
 
   describe('empty input', () => {
     it('refuses an empty Buffer', () => {
-      assert.throws(() => readImageInput(Buffer.alloc(0), 'msg.payload'), invalidInputMatching(/msg\.payload is an empty Buffer/));
+      assert.throws(
+        () => readImageInput(Buffer.alloc(0), 'msg.payload'),
+        invalidInputMatching(/msg\.payload is an empty Buffer/),
+      );
     });
 
     it('refuses an empty or blank string', () => {
       assert.throws(() => readImageInput('', 'msg.payload'), invalidInputMatching(/msg\.payload is an empty string/));
-      assert.throws(() => readImageInput('  \n', 'msg.payload'), invalidInputMatching(/msg\.payload is an empty string/));
+      assert.throws(
+        () => readImageInput('  \n', 'msg.payload'),
+        invalidInputMatching(/msg\.payload is an empty string/),
+      );
     });
 
     it('refuses a data URL with no data', () => {
@@ -97,7 +110,11 @@ describe('image/readImageInput', () => {
     it('refuses text, showing the character at fault and an excerpt', () => {
       assert.throws(
         () => readImageInput('hello world', 'msg.payload'),
-        invalidInputMatching(/msg\.payload is a string but not base64 or a data URL/, /" " at character 6/, /"hello world"/),
+        invalidInputMatching(
+          /msg\.payload is a string but not base64 or a data URL/,
+          /" " at character 6/,
+          /"hello world"/,
+        ),
       );
     });
 
@@ -117,11 +134,14 @@ describe('image/readImageInput', () => {
 
     it('shortens a long excerpt', () => {
       const long = `not base64: ${'x'.repeat(5000)}`;
-      assert.throws(() => readImageInput(long, 'msg.payload'), (err: unknown) => {
-        invalidInputMatching(/…"/)(err);
-        assert.ok((err as Error).message.length < 400);
-        return true;
-      });
+      assert.throws(
+        () => readImageInput(long, 'msg.payload'),
+        (err: unknown) => {
+          invalidInputMatching(/…"/)(err);
+          assert.ok((err as Error).message.length < 400);
+          return true;
+        },
+      );
     });
 
     it('finds a bad character far past the start of a long string', () => {
@@ -138,7 +158,10 @@ describe('image/readImageInput', () => {
     });
 
     it('refuses "data:" without a comma', () => {
-      assert.throws(() => readImageInput('data:image/png;base64', 'msg.payload'), invalidInputMatching(/not a data URL/));
+      assert.throws(
+        () => readImageInput('data:image/png;base64', 'msg.payload'),
+        invalidInputMatching(/not a data URL/),
+      );
     });
 
     it('refuses a data URL whose data is not base64', () => {
@@ -158,7 +181,10 @@ describe('image/readImageInput', () => {
       const big = Buffer.alloc(3 * 1024 * 1024 + 512 * 1024);
       assert.throws(
         () => readImageInput(big, 'msg.payload', { maxInputBytes: 2 * 1024 * 1024 }),
-        invalidInputMatching(/msg\.payload is 3\.5 MiB, more than the 2 MiB allowed for one image/, /Downscale or recompress/),
+        invalidInputMatching(
+          /msg\.payload is 3\.5 MiB, more than the 2 MiB allowed for one image/,
+          /Downscale or recompress/,
+        ),
       );
     });
 

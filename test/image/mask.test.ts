@@ -18,7 +18,9 @@ const W = 64;
 const H = 48;
 
 function photo(width = W, height = H): Promise<Buffer> {
-  return fromRgb(rgbPixels(width, height, [40, 90, 160]), width, height).png().toBuffer();
+  return fromRgb(rgbPixels(width, height, [40, 90, 160]), width, height)
+    .png()
+    .toBuffer();
 }
 
 function values(mask: { data: Buffer }): number[] {
@@ -36,7 +38,9 @@ async function assertSingleChannelPng(mask: Buffer): Promise<void> {
 describe('image/mask from msg.mask', () => {
   it('thresholds a grey ramp at 128 into a lossless single-channel PNG of 0 and 255 only', async () => {
     const ramp = Array.from({ length: 256 }, (_, x) => x);
-    const mask = await fromGrey([...ramp, ...ramp], 256, 2).png().toBuffer();
+    const mask = await fromGrey([...ramp, ...ramp], 256, 2)
+      .png()
+      .toBuffer();
     const image = await photo(256, 2);
 
     const result = await prepareFillImages(image, mask);
@@ -71,7 +75,9 @@ describe('image/mask from msg.mask', () => {
 
   it('cleans the grey noise of a JPEG mask', async () => {
     const rect = { left: 13, top: 7, width: 25, height: 23 };
-    const mask = await fromGrey(maskPixels(W, H, [rect]), W, H).jpeg({ quality: 40 }).toBuffer();
+    const mask = await fromGrey(maskPixels(W, H, [rect]), W, H)
+      .jpeg({ quality: 40 })
+      .toBuffer();
     assert.ok(values(await decodeMask(mask)).length > 2, 'the fixture has JPEG artefacts');
 
     const result = await prepareFillImages(await photo(), mask);
@@ -84,11 +90,16 @@ describe('image/mask from msg.mask', () => {
   });
 
   it('reads a colour mask by its brightness', async () => {
-    const data = rgbPixels(4, 1, [0, 0, 0], [
-      { left: 0, top: 0, width: 1, height: 1, colour: [255, 0, 0] }, // dark in greyscale
-      { left: 1, top: 0, width: 1, height: 1, colour: [255, 255, 0] }, // bright
-      { left: 2, top: 0, width: 1, height: 1, colour: [255, 255, 255] },
-    ]);
+    const data = rgbPixels(
+      4,
+      1,
+      [0, 0, 0],
+      [
+        { left: 0, top: 0, width: 1, height: 1, colour: [255, 0, 0] }, // dark in greyscale
+        { left: 1, top: 0, width: 1, height: 1, colour: [255, 255, 0] }, // bright
+        { left: 2, top: 0, width: 1, height: 1, colour: [255, 255, 255] },
+      ],
+    );
     const mask = await fromRgb(data, 4, 1).png().toBuffer();
 
     const result = await prepareFillImages(await photo(4, 1), mask);
@@ -99,7 +110,12 @@ describe('image/mask from msg.mask', () => {
   it('treats transparent areas of an RGBA mask as black (keep)', async () => {
     // White everywhere, with alpha 0, 100, 200 and 255: flattened on black that is 0, 100, 200, 255.
     const alphas = [0, 100, 200, 255];
-    const data = rgbaPixels(4, 1, () => [255, 255, 255], (x) => alphas[x]!);
+    const data = rgbaPixels(
+      4,
+      1,
+      () => [255, 255, 255],
+      (x) => alphas[x]!,
+    );
     const mask = await fromRgba(data, 4, 1).png().toBuffer();
 
     const result = await prepareFillImages(await photo(4, 1), mask);
@@ -111,7 +127,10 @@ describe('image/mask from msg.mask', () => {
 
   it('reads a 16-bit mask', async () => {
     const levels = new Uint16Array([0, 127 * 257, 128 * 257, 65535]);
-    const mask = await sharp(levels, { raw: { width: 4, height: 1, channels: 1 } }).toColourspace('grey16').png().toBuffer();
+    const mask = await sharp(levels, { raw: { width: 4, height: 1, channels: 1 } })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
     assert.equal((await sharp(mask).metadata()).depth, 'ushort');
 
     const result = await prepareFillImages(await photo(4, 1), mask);
@@ -121,13 +140,17 @@ describe('image/mask from msg.mask', () => {
   });
 
   it('accepts an all-white mask (fill everything)', async () => {
-    const mask = await fromGrey(Buffer.alloc(W * H, 255), W, H).png().toBuffer();
+    const mask = await fromGrey(Buffer.alloc(W * H, 255), W, H)
+      .png()
+      .toBuffer();
     const result = await prepareFillImages(await photo(), mask);
     assert.deepEqual(values(await decodeMask(result.mask)), [255]);
   });
 
   it('refuses an all-black mask: nothing would be filled', async () => {
-    const black = await fromGrey(Buffer.alloc(W * H), W, H).png().toBuffer();
+    const black = await fromGrey(Buffer.alloc(W * H), W, H)
+      .png()
+      .toBuffer();
     await assert.rejects(
       prepareFillImages(await photo(), black),
       invalidInputMatching(/^msg\.mask has no white pixel/, /nothing would be filled/, /Paint the area to fill white/),
@@ -135,18 +158,27 @@ describe('image/mask from msg.mask', () => {
   });
 
   it('refuses a mask whose brightest grey is below 128', async () => {
-    const dim = await fromGrey(Buffer.alloc(W * H, 127), W, H).png().toBuffer();
+    const dim = await fromGrey(Buffer.alloc(W * H, 127), W, H)
+      .png()
+      .toBuffer();
     await assert.rejects(prepareFillImages(await photo(), dim), invalidInputMatching(/^msg\.mask has no white pixel/));
   });
 
   it('refuses a mask that is white only where it is transparent', async () => {
-    const data = rgbaPixels(W, H, () => [255, 255, 255], () => 0);
+    const data = rgbaPixels(
+      W,
+      H,
+      () => [255, 255, 255],
+      () => 0,
+    );
     const mask = await fromRgba(data, W, H).png().toBuffer();
     await assert.rejects(prepareFillImages(await photo(), mask), invalidInputMatching(/^msg\.mask has no white pixel/));
   });
 
   it('refuses a mask of another size, naming both sizes and the fix', async () => {
-    const mask = await fromGrey(Buffer.alloc(32 * 32, 255), 32, 32).png().toBuffer();
+    const mask = await fromGrey(Buffer.alloc(32 * 32, 255), 32, 32)
+      .png()
+      .toBuffer();
     await assert.rejects(
       prepareFillImages(await photo(), mask),
       invalidInputMatching(
@@ -164,7 +196,9 @@ describe('image/mask from msg.mask', () => {
   });
 
   it('refuses a truncated mask', async () => {
-    const mask = await fromGrey(maskPixels(W, H, [{ left: 0, top: 0, width: 10, height: 10 }]), W, H).png().toBuffer();
+    const mask = await fromGrey(maskPixels(W, H, [{ left: 0, top: 0, width: 10, height: 10 }]), W, H)
+      .png()
+      .toBuffer();
     await assert.rejects(
       prepareFillImages(await photo(), mask.subarray(0, mask.length - 30)),
       invalidInputMatching(/^msg\.mask is not an image sharp can decode: /),
@@ -173,7 +207,18 @@ describe('image/mask from msg.mask', () => {
 
   it('uses msg.mask, not the alpha channel, when the image has both', async () => {
     // Transparent on the left half, but the mask says: fill the right half.
-    const image = await fromRgba(rgbaPixels(8, 1, () => [10, 20, 30], (x) => (x < 4 ? 0 : 255)), 8, 1).png().toBuffer();
+    const image = await fromRgba(
+      rgbaPixels(
+        8,
+        1,
+        () => [10, 20, 30],
+        (x) => (x < 4 ? 0 : 255),
+      ),
+      8,
+      1,
+    )
+      .png()
+      .toBuffer();
     const mask = await fromGrey([0, 0, 0, 0, 255, 255, 255, 255], 8, 1).png().toBuffer();
 
     const result = await prepareFillImages(image, mask);
@@ -189,7 +234,12 @@ describe('image/mask from msg.mask', () => {
 describe('image/mask from the alpha channel', () => {
   it('fills where alpha is below 128 and sends the image without alpha, colours kept', async () => {
     // Alpha 0, 16, ..., 240 across the row; the RGB under it is a distinct colour per pixel.
-    const data = rgbaPixels(16, 2, (x) => [x * 10, 200, 30], (x) => x * 16);
+    const data = rgbaPixels(
+      16,
+      2,
+      (x) => [x * 10, 200, 30],
+      (x) => x * 16,
+    );
     const image = await fromRgba(data, 16, 2).png().toBuffer();
 
     const result = await prepareFillImages(image, undefined);
@@ -211,7 +261,18 @@ describe('image/mask from the alpha channel', () => {
   });
 
   it('treats msg.mask null like no mask', async () => {
-    const image = await fromRgba(rgbaPixels(4, 1, () => [1, 2, 3], (x) => (x === 0 ? 0 : 255)), 4, 1).png().toBuffer();
+    const image = await fromRgba(
+      rgbaPixels(
+        4,
+        1,
+        () => [1, 2, 3],
+        (x) => (x === 0 ? 0 : 255),
+      ),
+      4,
+      1,
+    )
+      .png()
+      .toBuffer();
     const result = await prepareFillImages(image, null);
     assert.equal(result.maskSource, 'alpha');
     assert.deepEqual([...(await decodeMask(result.mask)).data], [255, 0, 0, 0]);
@@ -233,7 +294,12 @@ describe('image/mask from the alpha channel', () => {
   });
 
   it('reads the transparency of a palette PNG', async () => {
-    const data = rgbaPixels(4, 1, () => [200, 0, 0], (x) => (x < 2 ? 0 : 255));
+    const data = rgbaPixels(
+      4,
+      1,
+      () => [200, 0, 0],
+      (x) => (x < 2 ? 0 : 255),
+    );
     const image = await fromRgba(data, 4, 1).png({ palette: true }).toBuffer();
     assert.equal((await sharp(image).metadata()).isPalette, true);
 
@@ -246,7 +312,10 @@ describe('image/mask from the alpha channel', () => {
     const alphas = [0, 127 * 257, 128 * 257, 65535];
     const levels = new Uint16Array(4 * 4);
     alphas.forEach((alpha, x) => levels.set([65535, 1000, 0, alpha], x * 4));
-    const image = await sharp(levels, { raw: { width: 4, height: 1, channels: 4 } }).toColourspace('rgb16').png().toBuffer();
+    const image = await sharp(levels, { raw: { width: 4, height: 1, channels: 4 } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
     assert.equal((await sharp(image).metadata()).depth, 'ushort');
 
     const result = await prepareFillImages(image, undefined);
@@ -255,7 +324,12 @@ describe('image/mask from the alpha channel', () => {
   });
 
   it('uses the alpha of a WebP', async () => {
-    const data = rgbaPixels(8, 8, () => [0, 128, 255], (x, y) => (x < 4 && y < 4 ? 0 : 255));
+    const data = rgbaPixels(
+      8,
+      8,
+      () => [0, 128, 255],
+      (x, y) => (x < 4 && y < 4 ? 0 : 255),
+    );
     const image = await fromRgba(data, 8, 8).webp({ lossless: true }).toBuffer();
 
     const result = await prepareFillImages(image, undefined);
@@ -267,7 +341,18 @@ describe('image/mask from the alpha channel', () => {
   });
 
   it('refuses an alpha channel with no transparent pixel', async () => {
-    const image = await fromRgba(rgbaPixels(W, H, () => [9, 9, 9], () => 128), W, H).png().toBuffer();
+    const image = await fromRgba(
+      rgbaPixels(
+        W,
+        H,
+        () => [9, 9, 9],
+        () => 128,
+      ),
+      W,
+      H,
+    )
+      .png()
+      .toBuffer();
     await assert.rejects(
       prepareFillImages(image, undefined),
       invalidInputMatching(/^msg\.payload has an alpha channel but no transparent pixel/, /send a mask in msg\.mask/),

@@ -35,7 +35,9 @@ async function phonePhoto(): Promise<Buffer> {
 
 /** A mask drawn on the upright picture: the red corner is to be filled. */
 function uprightMask(): Promise<Buffer> {
-  return fromGrey(maskPixels(W, H, [CORNER]), W, H).png().toBuffer();
+  return fromGrey(maskPixels(W, H, [CORNER]), W, H)
+    .png()
+    .toBuffer();
 }
 
 describe('image/EXIF orientation', () => {
@@ -85,7 +87,10 @@ describe('image/EXIF orientation', () => {
   });
 
   it('applies a mask’s own EXIF orientation too', async () => {
-    const stored = await sharp(await uprightMask()).rotate(-90).png().toBuffer();
+    const stored = await sharp(await uprightMask())
+      .rotate(-90)
+      .png()
+      .toBuffer();
     const mask = await sharp(stored).withMetadata({ orientation: 6 }).jpeg({ quality: 95 }).toBuffer();
 
     const result = await prepareFillImages(await phonePhoto(), mask);
@@ -97,7 +102,9 @@ describe('image/EXIF orientation', () => {
   });
 
   it('explains a mask drawn on the stored pixels instead of the upright picture', async () => {
-    const sideways = await fromGrey(maskPixels(H, W, [CORNER]), H, W).png().toBuffer();
+    const sideways = await fromGrey(maskPixels(H, W, [CORNER]), H, W)
+      .png()
+      .toBuffer();
     await assert.rejects(
       prepareFillImages(await phonePhoto(), sideways),
       invalidInputMatching(
@@ -110,7 +117,12 @@ describe('image/EXIF orientation', () => {
 
   it('turns the alpha mask with the image', async () => {
     // Upright: transparent top-left corner. Stored sideways as WebP with orientation 6.
-    const upright = rgbaPixels(W, H, () => [0, 120, 0], (x, y) => (x < 16 && y < 16 ? 0 : 255));
+    const upright = rgbaPixels(
+      W,
+      H,
+      () => [0, 120, 0],
+      (x, y) => (x < 16 && y < 16 ? 0 : 255),
+    );
     const stored = await fromRgba(upright, W, H).rotate(-90).png().toBuffer();
     const image = await sharp(stored).withMetadata({ orientation: 6 }).webp({ lossless: true }).toBuffer();
     assert.equal((await sharp(image).metadata()).orientation, 6);

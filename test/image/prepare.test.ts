@@ -21,7 +21,9 @@ const H = 30;
 const pictureRgb = rgbPixels(W, H, [200, 180, 40], [{ left: 5, top: 5, width: 10, height: 10, colour: [20, 20, 220] }]);
 const picture = () => fromRgb(pictureRgb, W, H);
 const maskFor = (width = W, height = H) =>
-  fromGrey(maskPixels(width, height, [{ left: 0, top: 0, width: 8, height: 8 }]), width, height).png().toBuffer();
+  fromGrey(maskPixels(width, height, [{ left: 0, top: 0, width: 8, height: 8 }]), width, height)
+    .png()
+    .toBuffer();
 
 describe('image/prepareFillImages: the image sent', () => {
   describe('sent as it is', () => {
@@ -121,7 +123,18 @@ describe('image/prepareFillImages: the image sent', () => {
     });
 
     it('drops the alpha of a PNG that comes with a mask', async () => {
-      const rgba = await fromRgba(rgbaPixels(W, H, () => [5, 6, 7], () => 255), W, H).png().toBuffer();
+      const rgba = await fromRgba(
+        rgbaPixels(
+          W,
+          H,
+          () => [5, 6, 7],
+          () => 255,
+        ),
+        W,
+        H,
+      )
+        .png()
+        .toBuffer();
       const result = await prepareFillImages(rgba, await maskFor());
       assert.equal(result.imageFormat, 'png');
       assert.equal((await sharp(result.image).metadata()).hasAlpha, false);
@@ -145,16 +158,24 @@ describe('image/prepareFillImages: refusals', () => {
   });
 
   it('refuses wrong types naming the property and the type', async () => {
-    await assert.rejects(prepareFillImages(12, undefined), invalidInputMatching(/^msg\.payload must be an image but is a number \(12\)/));
+    await assert.rejects(
+      prepareFillImages(12, undefined),
+      invalidInputMatching(/^msg\.payload must be an image but is a number \(12\)/),
+    );
     await assert.rejects(
       prepareFillImages(await picture().png().toBuffer(), { path: '/tmp/mask.png' }),
       invalidInputMatching(/^msg\.mask must be an image but is an object with keys path/),
     );
-    await assert.rejects(prepareFillImages(undefined, undefined), invalidInputMatching(/^msg\.payload must be an image but is missing/));
+    await assert.rejects(
+      prepareFillImages(undefined, undefined),
+      invalidInputMatching(/^msg\.payload must be an image but is missing/),
+    );
   });
 
   it('refuses an SVG rather than guess a size to render it at', async () => {
-    const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30"/></svg>');
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30"/></svg>',
+    );
     await assert.rejects(
       prepareFillImages(svg, await maskFor()),
       invalidInputMatching(/^msg\.payload is an SVG \(vector\) image/, /Render it to a PNG/),
@@ -168,7 +189,10 @@ describe('image/prepareFillImages: refusals', () => {
   it('refuses an image over the pixel limit, saying its size', async () => {
     await assert.rejects(
       prepareFillImages(await picture().png().toBuffer(), await maskFor(), { maxInputPixels: 1000 }),
-      invalidInputMatching(/^msg\.payload is 40×30 pixels \(1200 pixels\), more than the 1000 pixels allowed/, /Downscale it/),
+      invalidInputMatching(
+        /^msg\.payload is 40×30 pixels \(1200 pixels\), more than the 1000 pixels allowed/,
+        /Downscale it/,
+      ),
     );
   });
 
@@ -204,7 +228,10 @@ describe('image/prepareFillImages: refusals', () => {
   });
 
   it('checks the mask’s type before decoding anything', async () => {
-    await assert.rejects(prepareFillImages(Buffer.from('not an image'), 5), invalidInputMatching(/^msg\.mask must be an image/));
+    await assert.rejects(
+      prepareFillImages(Buffer.from('not an image'), 5),
+      invalidInputMatching(/^msg\.mask must be an image/),
+    );
   });
 });
 

@@ -31,8 +31,11 @@ describe('bfl-fill node', function () {
 
   const account = () => ({ region: 'custom', baseUrl: emulator.apiUrl });
   const credentials = { cfg: { apiKey: TEST_KEY } };
-  const load = (fill: Record<string, unknown>, config: Record<string, unknown> | null = account(), creds: object = credentials) =>
-    helper.load([configNode, fillNode], flow(fill, config), creds);
+  const load = (
+    fill: Record<string, unknown>,
+    config: Record<string, unknown> | null = account(),
+    creds: object = credentials,
+  ) => helper.load([configNode, fillNode], flow(fill, config), creds);
   const submittedBody = () => [...emulator.tasks.values()][0]!.body;
 
   it('sends the inpainted image on as msg.payload with msg.bfl, keeping the rest of the msg', async () => {
@@ -47,7 +50,16 @@ describe('bfl-fill node', function () {
     assert.deepEqual(msg._keep, { a: 1 });
     assert.equal('mask' in msg, true);
     const bfl = msg.bfl as Record<string, unknown>;
-    assert.deepEqual(Object.keys(bfl).sort(), ['cost', 'duration', 'id', 'inputMp', 'outputMp', 'prompt', 'sampleUrl', 'seed']);
+    assert.deepEqual(Object.keys(bfl).sort(), [
+      'cost',
+      'duration',
+      'id',
+      'inputMp',
+      'outputMp',
+      'prompt',
+      'sampleUrl',
+      'seed',
+    ]);
     assert.equal(bfl.id, [...emulator.tasks.keys()][0]);
     assert.equal(bfl.prompt, 'a bird');
     assert.equal(typeof bfl.seed, 'number');
@@ -134,7 +146,10 @@ describe('bfl-fill node', function () {
   it('accepts base64 strings and data URLs for image and mask', async () => {
     await load({ outputFormat: 'png' });
     const output = nextOutput();
-    node('fill').receive({ payload: image.toString('base64'), mask: `data:image/png;base64,${mask.toString('base64')}` });
+    node('fill').receive({
+      payload: image.toString('base64'),
+      mask: `data:image/png;base64,${mask.toString('base64')}`,
+    });
     const msg = await output;
     assert.ok(Buffer.isBuffer(msg.payload));
   });
@@ -143,7 +158,9 @@ describe('bfl-fill node', function () {
     const raw = Buffer.alloc(40 * 30 * 4, 200);
     for (let i = 3; i < raw.length; i += 4) raw[i] = 255;
     for (let y = 5; y < 10; y += 1) for (let x = 5; x < 10; x += 1) raw[(y * 40 + x) * 4 + 3] = 0;
-    const withHole = await sharp(raw, { raw: { width: 40, height: 30, channels: 4 } }).png().toBuffer();
+    const withHole = await sharp(raw, { raw: { width: 40, height: 30, channels: 4 } })
+      .png()
+      .toBuffer();
     await load({ outputFormat: 'png' });
     const output = nextOutput();
     node('fill').receive({ payload: withHole });
@@ -160,7 +177,12 @@ describe('bfl-fill node', function () {
     ['the image is not an image', () => ({ payload: Buffer.from('hello'), mask }), {}, /msg\.payload/],
     ['the image is missing', () => ({ mask }), {}, /msg\.payload/],
     ['there is no mask and no alpha channel', () => ({ payload: image }), {}, /mask/i],
-    ['a field is out of range', () => ({ payload: image, mask }), { steps: 51 }, /Steps must be a whole number from 15 to 50/],
+    [
+      'a field is out of range',
+      () => ({ payload: image, mask }),
+      { steps: 51 },
+      /Steps must be a whole number from 15 to 50/,
+    ],
     ['msg.seed is not a number', () => ({ payload: image, mask, seed: 'x' }), {}, /msg\.seed/],
   ];
   for (const [what, message, fill, pattern] of invalid) {
@@ -178,7 +200,10 @@ describe('bfl-fill node', function () {
   it('rejects a mask whose size differs from the image, saying how to fix it', async () => {
     await load({});
     const caught = nextError();
-    node('fill').receive({ payload: image, mask: await rectangleMask(20, 15, { left: 0, top: 0, width: 5, height: 5 }) });
+    node('fill').receive({
+      payload: image,
+      mask: await rectangleMask(20, 15, { left: 0, top: 0, width: 5, height: 5 }),
+    });
     const { error } = await caught;
     assert.equal(error.code, 'BFL_INVALID_INPUT');
     assert.match(error.message, /40\s*[x×]\s*30/);
@@ -316,7 +341,9 @@ describe('bfl-config check-key endpoint', () => {
   });
 
   it('uses the deployed key when none is typed', async () => {
-    await helper.load([configNode, fillNode], flow({}, { region: 'custom', baseUrl: emulator.apiUrl }), { cfg: { apiKey: TEST_KEY } });
+    await helper.load([configNode, fillNode], flow({}, { region: 'custom', baseUrl: emulator.apiUrl }), {
+      cfg: { apiKey: TEST_KEY },
+    });
     const response = await helper
       .request()
       .post('/bfl-config/check-key')

@@ -10,7 +10,17 @@ export function flow(fill: Record<string, unknown>, config: Record<string, unkno
   const nodes: FlowNode[] = [
     { id: 'tab', type: 'tab', label: 'test' },
     // Flow nodes need x/y: Node-RED treats nodes without a position as config nodes.
-    { id: 'fill', type: 'bfl-fill', z: 'tab', x: 100, y: 100, name: 'fill', config: config ? 'cfg' : '', wires: [['out']], ...fill },
+    {
+      id: 'fill',
+      type: 'bfl-fill',
+      z: 'tab',
+      x: 100,
+      y: 100,
+      name: 'fill',
+      config: config ? 'cfg' : '',
+      wires: [['out']],
+      ...fill,
+    },
     { id: 'out', type: 'helper', z: 'tab', x: 300, y: 100 },
     { id: 'catch', type: 'catch', z: 'tab', x: 100, y: 200, scope: null, uncaught: false, wires: [['errors']] },
     { id: 'errors', type: 'helper', z: 'tab', x: 300, y: 200 },

@@ -83,7 +83,8 @@ export interface StartOptions {
 }
 
 const READY = [/Server now running at (http:\/\/\S+)/, /Started flows/];
-const STARTUP_FAILURE = /Failed to start server|Unable to listen|port-in-use|Error loading settings file|Uncaught Exception/i;
+const STARTUP_FAILURE =
+  /Failed to start server|Unable to listen|port-in-use|Error loading settings file|Uncaught Exception/i;
 
 export async function startNodeRedProcess(options: StartOptions): Promise<NodeRedProcess> {
   const { redJs, userDir, settingsFile, port, env = process.env, timeoutMs = 60_000 } = options;
@@ -126,7 +127,8 @@ export async function startNodeRedProcess(options: StartOptions): Promise<NodeRe
       const check = () => {
         const seen = text.slice(from);
         if (pattern.test(seen)) finish();
-        else if (failOn?.test(seen)) finish(new Error(`Node-RED printed ${String(failOn)} while waiting for ${String(pattern)}`));
+        else if (failOn?.test(seen))
+          finish(new Error(`Node-RED printed ${String(failOn)} while waiting for ${String(pattern)}`));
         else if (exited) finish(new Error(`Node-RED ${exited} while waiting for ${String(pattern)}`));
       };
       const timer = setTimeout(

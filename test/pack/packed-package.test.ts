@@ -35,13 +35,18 @@ function childEnv(): NodeJS.ProcessEnv {
 
 function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    execFile(command, args, { cwd, env: childEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) {
-        reject(new Error(`${[command, ...args].join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-      } else {
-        resolvePromise(stdout);
-      }
-    });
+    execFile(
+      command,
+      args,
+      { cwd, env: childEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`${[command, ...args].join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+        } else {
+          resolvePromise(stdout);
+        }
+      },
+    );
   });
 }
 
@@ -64,7 +69,9 @@ async function testImage(width: number, height: number): Promise<Buffer> {
       raw[at + 2] = (x * 7 + y * 3) & 0xff;
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 interface Rect {
@@ -87,7 +94,11 @@ function inside(rect: Rect, x: number, y: number): boolean {
 }
 
 async function rgb(image: Buffer): Promise<{ data: Buffer; width: number; height: number }> {
-  const { data, info } = await sharp(image).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(image)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   assert.equal(info.channels, 3);
   return { data, width: info.width, height: info.height };
 }
@@ -188,7 +199,10 @@ describe('packed package in a real Node-RED', function () {
     for (const icon of readdirSync(join(repoRoot, 'icons'))) {
       assert.ok(packedFiles.includes(`dist/nodes/icons/${icon}`), `the tarball lacks dist/nodes/icons/${icon}`);
     }
-    assert.ok(packedFiles.some((file) => /^examples\/[^/]+\.json$/.test(file)), 'the tarball has no example flow');
+    assert.ok(
+      packedFiles.some((file) => /^examples\/[^/]+\.json$/.test(file)),
+      'the tarball has no example flow',
+    );
     const sources = packedFiles.filter((file) => /\.ts$/.test(file) && !file.endsWith('.d.ts'));
     assert.deepEqual(sources, [], 'TypeScript sources are packed');
     assert.ok(!packedFiles.some((file) => file.startsWith('test/')), 'tests are packed');
@@ -199,7 +213,10 @@ describe('packed package in a real Node-RED', function () {
     assert.equal(answer.status, 200);
     type NodeSet = { id: string; module: string; types: string[]; enabled: boolean; err?: unknown };
     const sets = (answer.json() as NodeSet[]).filter((set) => set.module === PACKAGE);
-    assert.deepEqual(sets.map((set) => set.id).sort(), TYPES.map((type) => `${PACKAGE}/${type}`));
+    assert.deepEqual(
+      sets.map((set) => set.id).sort(),
+      TYPES.map((type) => `${PACKAGE}/${type}`),
+    );
     for (const set of sets) {
       assert.equal(set.err, undefined, `${set.id}: ${String(set.err)}`);
       assert.equal(set.enabled, true, `${set.id} is disabled`);
@@ -221,7 +238,11 @@ describe('packed package in a real Node-RED', function () {
     for (const type of TYPES) {
       assert.ok(html.includes(`data-template-name="${type}"`), `no edit dialog for ${type}`);
       assert.ok(html.includes(`data-help-name="${type}"`), `no help for ${type}`);
-      assert.match(html, new RegExp(`RED\\.nodes\\.registerType\\(\\s*['"]${type}['"]`), `${type} is not registered in the editor`);
+      assert.match(
+        html,
+        new RegExp(`RED\\.nodes\\.registerType\\(\\s*['"]${type}['"]`),
+        `${type} is not registered in the editor`,
+      );
     }
   });
 
@@ -236,7 +257,10 @@ describe('packed package in a real Node-RED', function () {
 
   for (const type of TYPES) {
     it(`serves the English message catalog of ${type}`, async function () {
-      const expected = JSON.parse(readFileSync(join(repoRoot, 'locales', 'en-US', `${type}.json`), 'utf8')) as Record<string, unknown>;
+      const expected = JSON.parse(readFileSync(join(repoRoot, 'locales', 'en-US', `${type}.json`), 'utf8')) as Record<
+        string,
+        unknown
+      >;
       const answer = await api(`/nodes/${PACKAGE}/${type}/messages?lng=en-US`);
       assert.equal(answer.status, 200);
       const catalog = answer.json() as Record<string, unknown>;
@@ -245,7 +269,8 @@ describe('packed package in a real Node-RED', function () {
     });
 
     it(`serves the German message catalog of ${type}`, async function () {
-      const read = (lang: string) => JSON.parse(readFileSync(join(repoRoot, 'locales', lang, `${type}.json`), 'utf8')) as unknown;
+      const read = (lang: string) =>
+        JSON.parse(readFileSync(join(repoRoot, 'locales', lang, `${type}.json`), 'utf8')) as unknown;
       const german = differingLeaf(read('de'), read('en-US'));
       assert.ok(german, `locales/de/${type}.json does not differ from English anywhere`);
       const answer = await api(`/nodes/${PACKAGE}/${type}/messages?lng=de`);
@@ -273,14 +298,26 @@ describe('packed package in a real Node-RED', function () {
     assert.equal(answer.status, 200);
     const listed = JSON.stringify(answer.json());
     for (const file of readdirSync(join(repoRoot, 'examples')).filter((name) => name.endsWith('.json'))) {
-      assert.ok(listed.includes(JSON.stringify(file.replace(/\.json$/, ''))), `example "${file}" is not offered: ${listed}`);
+      assert.ok(
+        listed.includes(JSON.stringify(file.replace(/\.json$/, ''))),
+        `example "${file}" is not offered: ${listed}`,
+      );
     }
   });
 
   describe('a deployed flow: http in -> bfl fill (emulator) -> http response', function () {
     const flow = [
       { id: 'a11ce00000000000', type: 'tab', label: 'pack test' },
-      { id: 'a11ce00000000001', type: 'http in', z: 'a11ce00000000000', url: '/fill', method: 'post', upload: false, swaggerDoc: '', wires: [['a11ce00000000002']] },
+      {
+        id: 'a11ce00000000001',
+        type: 'http in',
+        z: 'a11ce00000000000',
+        url: '/fill',
+        method: 'post',
+        upload: false,
+        swaggerDoc: '',
+        wires: [['a11ce00000000002']],
+      },
       {
         id: 'a11ce00000000002',
         type: 'change',
@@ -302,8 +339,22 @@ describe('packed package in a real Node-RED', function () {
         timeout: 60,
         wires: [['a11ce00000000004']],
       },
-      { id: 'a11ce00000000004', type: 'http response', z: 'a11ce00000000000', statusCode: '200', headers: { 'content-type': 'image/png' }, wires: [] },
-      { id: 'a11ce00000000005', type: 'catch', z: 'a11ce00000000000', scope: null, uncaught: false, wires: [['a11ce00000000006']] },
+      {
+        id: 'a11ce00000000004',
+        type: 'http response',
+        z: 'a11ce00000000000',
+        statusCode: '200',
+        headers: { 'content-type': 'image/png' },
+        wires: [],
+      },
+      {
+        id: 'a11ce00000000005',
+        type: 'catch',
+        z: 'a11ce00000000000',
+        scope: null,
+        uncaught: false,
+        wires: [['a11ce00000000006']],
+      },
       {
         id: 'a11ce00000000006',
         type: 'change',
@@ -316,7 +367,15 @@ describe('packed package in a real Node-RED', function () {
         wires: [['a11ce00000000007']],
       },
       { id: 'a11ce00000000007', type: 'http response', z: 'a11ce00000000000', statusCode: '', headers: {}, wires: [] },
-      { id: configId, type: 'bfl-config', name: 'emulator', region: 'emulator', baseUrl: '', maxConcurrent: 4, credentials: { apiKey } },
+      {
+        id: configId,
+        type: 'bfl-config',
+        name: 'emulator',
+        region: 'emulator',
+        baseUrl: '',
+        maxConcurrent: 4,
+        credentials: { apiKey },
+      },
     ];
     const rect: Rect = { left: 16, top: 12, width: 24, height: 18 };
 
@@ -324,11 +383,19 @@ describe('packed package in a real Node-RED', function () {
       const from = nodeRed!.output().length;
       const answer = await api('/flows', {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
+        headers: {
+          'Content-Type': 'application/json',
+          'Node-RED-API-Version': 'v2',
+          'Node-RED-Deployment-Type': 'full',
+        },
         body: JSON.stringify({ flows: flow }),
       });
       assert.equal(answer.status, 200, answer.text());
-      await nodeRed!.waitFor(/Started flows/, { from, failOn: /Waiting for missing types|missing-types|Failed to start/, timeoutMs: 30_000 });
+      await nodeRed!.waitFor(/Started flows/, {
+        from,
+        failOn: /Waiting for missing types|missing-types|Failed to start/,
+        timeoutMs: 30_000,
+      });
     });
 
     const fill = async (image: Buffer, mask: Buffer) =>
@@ -363,7 +430,10 @@ describe('packed package in a real Node-RED', function () {
     });
 
     it('reports a bad input to the Catch node with its code', async function () {
-      const answer = await fill(await testImage(64, 48), await testMask(32, 24, { left: 4, top: 4, width: 8, height: 8 }));
+      const answer = await fill(
+        await testImage(64, 48),
+        await testMask(32, 24, { left: 4, top: 4, width: 8, height: 8 }),
+      );
       assert.equal(answer.status, 500);
       const error = answer.json() as { code?: string; message?: string };
       assert.equal(error.code, 'BFL_INVALID_INPUT');
@@ -382,7 +452,10 @@ describe('packed package in a real Node-RED', function () {
       assert.ok((flows.json() as { flows: Array<{ id: string }> }).flows.some((node) => node.id === configId));
 
       for (const file of readdirSync(userDir).filter((name) => name.endsWith('.json'))) {
-        assert.ok(!(await readFile(join(userDir, file), 'utf8')).includes(apiKey), `${file} holds the key in plain text`);
+        assert.ok(
+          !(await readFile(join(userDir, file), 'utf8')).includes(apiKey),
+          `${file} holds the key in plain text`,
+        );
       }
       assert.ok(!nodeRed!.output().includes(apiKey), 'Node-RED printed the key');
     });

@@ -37,7 +37,9 @@ export function gradientPng(width: number, height: number): Promise<Buffer> {
       raw[offset + 2] = 128;
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** A black mask with one white rectangle. */
@@ -50,5 +52,7 @@ export function rectangleMask(
   for (let y = box.top; y < box.top + box.height; y += 1) {
     raw.fill(255, y * width + box.left, y * width + box.left + box.width);
   }
-  return sharp(raw, { raw: { width, height, channels: 1 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
 }
