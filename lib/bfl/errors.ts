@@ -5,6 +5,8 @@
  * the API key.
  */
 
+import { render, text, type Text } from '../messages';
+
 export const ERROR_CODES = [
   'BFL_INVALID_INPUT',
   'BFL_AUTH',
@@ -40,15 +42,21 @@ export interface BflErrorDetails {
 
 export class BflError extends Error {
   readonly code: BflErrorCode;
+  /** The message as a catalog key with parameters, for rendering in the user's language. */
+  readonly text: Text | undefined;
   readonly taskId: string | undefined;
   readonly httpStatus: number | undefined;
   readonly apiDetail: unknown;
   readonly moderationReasons: string[] | undefined;
 
-  constructor(code: BflErrorCode, message: string, details: BflErrorDetails = {}) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+  constructor(code: BflErrorCode, message: string | Text, details: BflErrorDetails = {}) {
+    super(
+      typeof message === 'string' ? message : render(message),
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
     this.name = 'BflError';
     this.code = code;
+    this.text = typeof message === 'string' ? undefined : message;
     this.taskId = details.taskId;
     this.httpStatus = details.httpStatus;
     this.apiDetail = details.apiDetail;
@@ -70,8 +78,11 @@ function forTask(taskId: string | undefined): string {
 }
 
 /** Bad input from the flow: nothing was submitted and nothing was billed. */
-export function invalidInput(message: string, cause?: unknown): BflError {
-  return new BflError('BFL_INVALID_INPUT', `${message} Nothing was submitted.`, { cause });
+export function invalidInput(message: string | Text, cause?: unknown): BflError {
+  if (typeof message === 'string') {
+    return new BflError('BFL_INVALID_INPUT', `${message} Nothing was submitted.`, { cause });
+  }
+  return new BflError('BFL_INVALID_INPUT', text('invalidInput.nothingSubmitted', { problem: message }), { cause });
 }
 
 /** Turns the API's `detail` (a string or FastAPI's list of field errors) into one readable line. */
