@@ -4,19 +4,28 @@
  */
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { BflError } from '../lib/bfl/errors';
+import { asBflError, checkKeyTimeoutError, localise, type BflError } from '../lib/bfl/errors';
 import { Account } from '../lib/jobs/account';
+import { render, text } from '../lib/messages';
+import { errorMessage, runtimeTranslate } from './i18n';
 import { tuningFromSettings } from './settings';
 import type { BflConfigCredentials, BflConfigDef, BflConfigNode } from './types';
 
 const CHECK_KEY_TIMEOUT_MS = 15_000;
 
-function asBflError(error: unknown): BflError {
-  if (error instanceof BflError) return error;
-  return new BflError('BFL_NETWORK', error instanceof Error ? error.message : String(error), { cause: error });
-}
-
 export = function register(RED: NodeAPI): void {
+  const translate = runtimeTranslate(RED);
+
+  /** The check-key answer for a failure: the message in the runtime's language, and its key for the editor's. */
+  function problemBody(problem: BflError): Record<string, unknown> {
+    return {
+      code: problem.code,
+      message: localise(problem, translate).message,
+      key: problem.text.key,
+      params: problem.text.params,
+    };
+  }
+
   function BflConfig(this: BflConfigNode, config: BflConfigDef): void {
     RED.nodes.createNode(this, config);
     try {
@@ -36,7 +45,7 @@ export = function register(RED: NodeAPI): void {
     if (account?.emulated) {
       account.origin().then(
         (url) => this.log(RED._('bfl-config.status.emulator', { url })),
-        (error: unknown) => this.warn((error as Error).message),
+        (error: unknown) => this.warn(errorMessage(error, translate)),
       );
     }
     this.on('close', (_removed: boolean, done: () => void) => {
@@ -46,7 +55,7 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       account.close().then(done, (error: unknown) => {
-        this.warn(`closing the BFL account failed: ${(error as Error).message}`);
+        this.warn(render(text('config.closeFailed', { reason: errorMessage(error, translate) }), translate));
         done();
       });
     });
@@ -82,8 +91,7 @@ export = function register(RED: NodeAPI): void {
           tuningFromSettings(RED.settings),
         );
       } catch (error) {
-        const problem = asBflError(error);
-        res.status(400).json({ code: problem.code, message: problem.message });
+        res.status(400).json(problemBody(asBflError(error)));
         return;
       }
       const signal = AbortSignal.timeout(CHECK_KEY_TIMEOUT_MS);
@@ -95,14 +103,14 @@ export = function register(RED: NodeAPI): void {
             res.json({ credits, emulated: account.emulated });
           },
           (error: unknown) => {
-            const problem = signal.aborted
-              ? new BflError('BFL_TIMEOUT', 'The BFL API did not answer within 15 s.')
-              : asBflError(error);
-            res.status(problem.code === 'BFL_AUTH' ? 403 : 502).json({ code: problem.code, message: problem.message });
+            const problem = signal.aborted ? checkKeyTimeoutError(CHECK_KEY_TIMEOUT_MS / 1000) : asBflError(error);
+            res.status(problem.code === 'BFL_AUTH' ? 403 : 502).json(problemBody(problem));
           },
         )
         .finally(() => account.close())
-        .catch((error: unknown) => RED.log.warn(`bfl-config check-key: ${(error as Error).message}`));
+        .catch((error: unknown) =>
+          RED.log.warn(render(text('config.checkKeyFailed', { reason: errorMessage(error, translate) }), translate)),
+        );
     },
   );
 };

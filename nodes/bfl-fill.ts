@@ -8,6 +8,8 @@ import { BflError, invalidInput } from '../lib/bfl/errors';
 import { fill } from '../lib/jobs/fill-job';
 import type { RawFillInputs } from '../lib/jobs/parameters';
 import { StatusReporter, type StatusView } from '../lib/jobs/status';
+import { text } from '../lib/messages';
+import { localiseError, runtimeTranslate } from './i18n';
 import type { BflConfigNode } from './types';
 
 /** Fields that may come with a TypedInput `<name>Type` companion. */
@@ -26,6 +28,13 @@ type Field = (typeof FIELDS)[number];
 /** TypedInput types whose empty value means "not given" rather than "evaluate ''". */
 const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool', 're', 'date']);
 
+/** A TypedInput value as saved in a flow (a string, a number or a boolean) as text; anything else is empty. */
+function fieldText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return '';
+}
+
 interface BflFillDef extends NodeDef, Partial<Record<Field | `${Field}Type`, unknown>> {
   config?: string;
 }
@@ -35,14 +44,16 @@ type FillMessage = NodeMessageInFlow & { mask?: unknown; prompt?: unknown; seed?
 const CLOSE_GRACE_MS = 10_000;
 
 export = function register(RED: NodeAPI): void {
+  const translate = runtimeTranslate(RED);
+
   function evaluateField(node: Node, value: unknown, type: unknown, msg: NodeMessage): Promise<unknown> {
     // A plain value with no companion type is a literal: hand-written and older flows keep working.
     if (typeof type !== 'string' || type === '') return Promise.resolve(value);
-    if (LITERAL_TYPES.has(type) && (value === undefined || value === null || String(value).trim() === '')) {
+    if (LITERAL_TYPES.has(type) && fieldText(value).trim() === '') {
       return Promise.resolve(undefined);
     }
     return new Promise((resolve, reject) => {
-      RED.util.evaluateNodeProperty(String(value ?? ''), type, node, msg, (error, result) =>
+      RED.util.evaluateNodeProperty(fieldText(value), type, node, msg, (error, result) =>
         error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
       );
     });
@@ -54,7 +65,7 @@ export = function register(RED: NodeAPI): void {
       try {
         inputs[field] = await evaluateField(node, config[field], config[`${field}Type`], msg);
       } catch (error) {
-        throw invalidInput(`Could not read the "${field}" field: ${(error as Error).message}.`, error);
+        throw invalidInput(text('parameters.unreadable', { field, reason: (error as Error).message }), error);
       }
     }
     return inputs;
@@ -81,9 +92,9 @@ export = function register(RED: NodeAPI): void {
     ): Promise<void> {
       const job = reporter.track();
       try {
-        if (!configNode) throw invalidInput(RED._('bfl-fill.errors.noConfig'));
+        if (!configNode) throw invalidInput(text('config.noConfig'));
         if (configNode.accountError) throw configNode.accountError;
-        if (!configNode.account) throw invalidInput(RED._('bfl-fill.errors.noConfig'));
+        if (!configNode.account) throw invalidInput(text('config.stopped'));
         const service = await configNode.account.service();
         const inputs = await evaluateInputs(node, config, msg);
         const result = await fill(
@@ -100,7 +111,8 @@ export = function register(RED: NodeAPI): void {
       } catch (error) {
         const code = error instanceof BflError ? error.code : 'ERROR';
         job.finish({ ok: false, code });
-        done(error instanceof Error ? error : new Error(String(error)));
+        // msg.error.message is the error's toString(): the message in the runtime's language.
+        done(localiseError(error, translate));
       }
     }
 

@@ -9,6 +9,7 @@ import {
   creditsError,
   downloadError,
   networkError,
+  polledWithoutKeyError,
   rateLimitedError,
   requestModeratedError,
   contentModeratedError,
@@ -17,13 +18,13 @@ import {
   taskFailedError,
   taskNotFoundError,
   validationError,
-  BflError,
 } from './errors';
 import { BodyTooLargeError, discard, headerValue, readBody, readJson } from './http';
 import { mayReceiveKey, type ApiEndpoint } from './regions';
 import { fillRequestBody, type FillImages } from './request-body';
 import { DEFAULT_RETRY_POLICY, withRetries, type Attempt, type RetryPolicy } from './retry';
 import type { FillParameters, PollOutcome, SubmittedTask } from './types';
+import { text } from '../messages';
 import { USER_AGENT } from '../package-info';
 
 const FILL_PATH = '/v1/flux-pro-1.0-fill';
@@ -188,7 +189,7 @@ export class BflClient {
     const body = (payload ?? {}) as Record<string, unknown>;
     const id = body.id;
     if (typeof id !== 'string' || id === '') {
-      throw submitOutcomeUnknownError(new Error('the submit answer had no task id'));
+      throw submitOutcomeUnknownError(undefined, text('network.problem.noTaskId'));
     }
     // The webhook-style answer has no polling_url; the documented generic form is the fallback.
     const pollingUrl =
@@ -230,14 +231,8 @@ export class BflClient {
       const retryAfter = headerValue(response.headers, 'retry-after');
       if (statusCode === 404) throw taskNotFoundError(taskId);
       if (statusCode === 401 || statusCode === 403) {
-        const error = authError(statusCode, detailOf(payload), taskId);
-        if (keySent) throw error;
-        throw new BflError(
-          'BFL_AUTH',
-          `${error.message} The polling URL's host is not one the API key may be sent to, so it was polled without ` +
-            'the key; point the bfl-config node at the API host that issues these polling URLs.',
-          { taskId, httpStatus: statusCode },
-        );
+        if (keySent) throw authError(statusCode, detailOf(payload), taskId);
+        throw polledWithoutKeyError(statusCode, detailOf(payload), taskId);
       }
       if (isTransientStatus(statusCode)) {
         const error =
@@ -261,7 +256,7 @@ export class BflClient {
         const result = (body.result && typeof body.result === 'object' ? body.result : {}) as Record<string, unknown>;
         const sample = result.sample;
         if (typeof sample !== 'string' || sample === '') {
-          throw downloadError(taskId, 'the Ready answer had no result.sample URL');
+          throw downloadError(taskId, text('download.reason.noSample'));
         }
         const start = numberOrUndefined(result.start_time);
         const end = numberOrUndefined(result.end_time);
@@ -310,10 +305,10 @@ export class BflClient {
     try {
       url = new URL(sampleUrl);
     } catch {
-      throw downloadError(taskId, 'result.sample is not a URL');
+      throw downloadError(taskId, text('download.reason.notUrl'));
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:')
-      throw downloadError(taskId, 'result.sample is not http(s)');
+      throw downloadError(taskId, text('download.reason.notHttp'));
     return withRetries(this.retry, signal, async (): Promise<Attempt<Buffer | 'expired'>> => {
       let response: Dispatcher.ResponseData;
       try {
@@ -326,28 +321,35 @@ export class BflClient {
       } catch (error) {
         rethrowAbort(error, signal);
         return {
-          retry: downloadError(taskId, `network error: ${errorCode(error) ?? String(error)}`, undefined, error),
+          retry: downloadError(
+            taskId,
+            text('download.reason.network', { code: errorCode(error) ?? String(error) }),
+            undefined,
+            error,
+          ),
         };
       }
       const { statusCode, headers } = response;
       if (statusCode === 200) {
         try {
           const image = await readBody(response.body, headers, this.maxResultBytes);
-          if (image.length === 0) return { retry: downloadError(taskId, 'the result was empty', statusCode) };
+          if (image.length === 0) return { retry: downloadError(taskId, text('download.reason.empty'), statusCode) };
           return { done: image };
         } catch (error) {
           rethrowAbort(error, signal);
           if (error instanceof BodyTooLargeError) {
-            throw downloadError(taskId, `the result is larger than ${error.limit} bytes`, statusCode);
+            throw downloadError(taskId, text('download.reason.tooLarge', { bytes: error.limit }), statusCode);
           }
-          return { retry: downloadError(taskId, `the download broke off: ${errorCode(error) ?? String(error)}`) };
+          return {
+            retry: downloadError(taskId, text('download.reason.brokeOff', { code: errorCode(error) ?? String(error) })),
+          };
         }
       }
       await discard(response.body);
       if (statusCode === 401 || statusCode === 403 || statusCode === 404 || statusCode === 410) {
         return { done: 'expired' };
       }
-      const error = downloadError(taskId, `HTTP ${statusCode}`, statusCode);
+      const error = downloadError(taskId, text('http.status', { status: statusCode }), statusCode);
       if (isTransientStatus(statusCode)) {
         return { retry: error, retryAfter: headerValue(headers, 'retry-after'), rateLimited: statusCode === 429 };
       }
@@ -369,7 +371,7 @@ export class BflClient {
         });
       } catch (error) {
         rethrowAbort(error, signal);
-        return { retry: networkError('reading the credits', error) };
+        return { retry: networkError('credits', error) };
       }
       const payload = await readJson(response.body, response.headers, MAX_JSON_BYTES);
       const { statusCode } = response;
@@ -377,16 +379,16 @@ export class BflClient {
       if (statusCode === 200) {
         const credits = (payload as { credits?: unknown } | undefined)?.credits;
         if (typeof credits === 'number') return { done: credits };
-        throw serverError(statusCode, 'no credits in the answer', 'reading the credits');
+        throw serverError(statusCode, undefined, 'credits', undefined, text('server.problem.noCredits'));
       }
       if (statusCode === 401 || statusCode === 403 || statusCode === 422) throw authError(statusCode, detail);
       if (isTransientStatus(statusCode)) {
         return {
-          retry: statusCode === 429 ? rateLimitedError(detail) : serverError(statusCode, detail, 'reading the credits'),
+          retry: statusCode === 429 ? rateLimitedError(detail) : serverError(statusCode, detail, 'credits'),
           retryAfter: headerValue(response.headers, 'retry-after'),
         };
       }
-      throw serverError(statusCode, detail, 'reading the credits');
+      throw serverError(statusCode, detail, 'credits');
     });
   }
 

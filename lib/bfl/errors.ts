@@ -2,10 +2,11 @@
  * Every failure the package reports is a BflError with a stable `code`: Catch nodes and flows branch on it,
  * so the codes are public (see README "Error codes"). Errors are created only through the factories below,
  * so each message says what happened and what to do, names the task when there is one, and never carries
- * the API key.
+ * the API key. A message is a Text (a key in lib/messages/<lang>.json with parameters): `message` holds it in
+ * English, `text` keeps it for rendering in another language (`localise`).
  */
 
-import { render, text, type Text } from '../messages';
+import { render, text, type Text, type Translate } from '../messages';
 
 export const ERROR_CODES = [
   'BFL_INVALID_INPUT',
@@ -43,20 +44,18 @@ export interface BflErrorDetails {
 export class BflError extends Error {
   readonly code: BflErrorCode;
   /** The message as a catalog key with parameters, for rendering in the user's language. */
-  readonly text: Text | undefined;
+  readonly text: Text;
   readonly taskId: string | undefined;
   readonly httpStatus: number | undefined;
   readonly apiDetail: unknown;
   readonly moderationReasons: string[] | undefined;
 
-  constructor(code: BflErrorCode, message: string | Text, details: BflErrorDetails = {}) {
-    super(
-      typeof message === 'string' ? message : render(message),
-      details.cause === undefined ? undefined : { cause: details.cause },
-    );
+  /** `message` is rendered in English from the engine's catalog; see `localise` for other languages. */
+  constructor(code: BflErrorCode, message: Text, details: BflErrorDetails = {}) {
+    super(render(message), details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'BflError';
     this.code = code;
-    this.text = typeof message === 'string' ? undefined : message;
+    this.text = message;
     this.taskId = details.taskId;
     this.httpStatus = details.httpStatus;
     this.apiDetail = details.apiDetail;
@@ -73,16 +72,31 @@ export function isBflError(value: unknown): value is BflError {
   return value instanceof BflError;
 }
 
-function forTask(taskId: string | undefined): string {
-  return taskId ? ` (task ${taskId})` : '';
+/**
+ * A copy of `error` with its message rendered by `translate` (e.g. in the Node-RED runtime's language); code,
+ * task id, HTTP status, API detail, moderation reasons and cause are kept.
+ */
+export function localise(error: BflError, translate: Translate): BflError {
+  const copy = new BflError(error.code, error.text, {
+    taskId: error.taskId,
+    httpStatus: error.httpStatus,
+    apiDetail: error.apiDetail,
+    moderationReasons: error.moderationReasons,
+    cause: error.cause,
+  });
+  const message = render(error.text, translate);
+  copy.message = message;
+  if (error.stack !== undefined) copy.stack = error.stack.replace(error.message, message);
+  return copy;
 }
 
 /** Bad input from the flow: nothing was submitted and nothing was billed. */
-export function invalidInput(message: string | Text, cause?: unknown): BflError {
-  if (typeof message === 'string') {
-    return new BflError('BFL_INVALID_INPUT', `${message} Nothing was submitted.`, { cause });
-  }
-  return new BflError('BFL_INVALID_INPUT', text('invalidInput.nothingSubmitted', { problem: message }), { cause });
+export function invalidInput(problem: Text, cause?: unknown): BflError {
+  return new BflError('BFL_INVALID_INPUT', nothingSubmitted(problem), { cause });
+}
+
+function nothingSubmitted(problem: Text): Text {
+  return text('invalidInput.nothingSubmitted', { problem });
 }
 
 /** Turns the API's `detail` (a string or FastAPI's list of field errors) into one readable line. */
@@ -105,62 +119,88 @@ export function describeApiDetail(detail: unknown): string {
   return JSON.stringify(detail).slice(0, 300);
 }
 
+/** "HTTP 401" or "HTTP 401: what the API said". */
+function httpText(httpStatus: number, detail: unknown, problem?: Text): Text {
+  const said = problem ?? describeApiDetail(detail);
+  return said === ''
+    ? text('http.status', { status: httpStatus })
+    : text('http.statusDetail', { status: httpStatus, detail: said });
+}
+
+/** A network error's code (ECONNRESET, UND_ERR_SOCKET, ...) or else its message. */
+function reasonOf(cause: unknown): string {
+  return cause instanceof Error ? ((cause as Error & { code?: string }).code ?? cause.message) : String(cause);
+}
+
+/** What the client was doing when a request failed. */
+export type ApiAction = 'submitting' | 'polling' | 'credits';
+
 export function authError(httpStatus: number, detail: unknown, taskId?: string): BflError {
-  const said = describeApiDetail(detail);
+  const http = httpText(httpStatus, detail);
   return new BflError(
     'BFL_AUTH',
-    `The BFL API refused the API key${forTask(taskId)} (HTTP ${httpStatus}${said ? `: ${said}` : ''}). ` +
-      'Check the key in the bfl-config node and that it belongs to the selected region, then deploy again.',
-    { httpStatus, apiDetail: detail, taskId },
+    taskId ? text('auth.refusedTask', { taskId, http }) : text('auth.refused', { http }),
+    {
+      httpStatus,
+      apiDetail: detail,
+      taskId,
+    },
   );
+}
+
+/** A 401/403 from a polling host the key may not be sent to, so it was polled without the key. */
+export function polledWithoutKeyError(httpStatus: number, detail: unknown, taskId: string): BflError {
+  return new BflError(
+    'BFL_AUTH',
+    text('auth.polledWithoutKey', { refused: authError(httpStatus, detail, taskId).text }),
+    { taskId, httpStatus, apiDetail: detail },
+  );
+}
+
+/** The bfl-config node has no key (and is not the emulator). */
+export function noKeyError(): BflError {
+  return new BflError('BFL_AUTH', nothingSubmitted(text('auth.noKey')));
 }
 
 export function creditsError(detail: unknown): BflError {
-  const said = describeApiDetail(detail);
-  return new BflError(
-    'BFL_CREDITS',
-    `The BFL account has not enough credits for this request (HTTP 402${said ? `: ${said}` : ''}). ` +
-      'Add credits at dashboard.bfl.ai; nothing was generated.',
-    { httpStatus: 402, apiDetail: detail },
-  );
+  return new BflError('BFL_CREDITS', text('credits.notEnough', { http: httpText(402, detail) }), {
+    httpStatus: 402,
+    apiDetail: detail,
+  });
 }
 
 export function rateLimitedError(detail: unknown, taskId?: string): BflError {
-  const said = describeApiDetail(detail);
+  const http = httpText(429, detail);
   return new BflError(
     'BFL_RATE_LIMITED',
-    `The BFL API kept answering "too many requests"${forTask(taskId)} (HTTP 429${said ? `: ${said}` : ''}) ` +
-      'until the timeout. Lower "max concurrent" in the bfl-config node or check other clients using the same key.',
+    taskId ? text('rateLimit.exhaustedTask', { taskId, http }) : text('rateLimit.exhausted', { http }),
     { httpStatus: 429, apiDetail: detail, taskId },
   );
 }
 
 export function validationError(httpStatus: number, detail: unknown): BflError {
-  const said = describeApiDetail(detail);
-  return new BflError(
-    'BFL_VALIDATION',
-    `The BFL API rejected the request (HTTP ${httpStatus}${said ? `: ${said}` : ''}). ` +
-      'Check the node settings and the image and mask; nothing was generated.',
-    { httpStatus, apiDetail: detail },
-  );
+  return new BflError('BFL_VALIDATION', text('validation.rejected', { http: httpText(httpStatus, detail) }), {
+    httpStatus,
+    apiDetail: detail,
+  });
 }
 
 export function requestModeratedError(taskId: string, reasons: string[] | undefined): BflError {
-  const why = reasons && reasons.length > 0 ? ` Reasons: ${reasons.join(', ')}.` : '';
   return new BflError(
     'BFL_REQUEST_MODERATED',
-    `BFL's moderation refused the input (prompt or image) of task ${taskId}.${why} ` +
-      'Change the prompt or image, or raise "safety tolerance". Moderated tasks are not charged.',
+    reasons && reasons.length > 0
+      ? text('moderation.requestReasons', { taskId, reasons: reasons.join(', ') })
+      : text('moderation.request', { taskId }),
     { taskId, moderationReasons: reasons },
   );
 }
 
 export function contentModeratedError(taskId: string, reasons: string[] | undefined): BflError {
-  const why = reasons && reasons.length > 0 ? ` Reasons: ${reasons.join(', ')}.` : '';
   return new BflError(
     'BFL_CONTENT_MODERATED',
-    `BFL's moderation withheld the generated image of task ${taskId}.${why} ` +
-      'Change the prompt, or raise "safety tolerance". Moderated tasks are not charged.',
+    reasons && reasons.length > 0
+      ? text('moderation.contentReasons', { taskId, reasons: reasons.join(', ') })
+      : text('moderation.content', { taskId }),
     { taskId, moderationReasons: reasons },
   );
 }
@@ -169,91 +209,89 @@ export function taskFailedError(taskId: string, status: string, detail: unknown)
   const said = describeApiDetail(detail);
   return new BflError(
     'BFL_TASK_FAILED',
-    `BFL reported task ${taskId} as "${status}"${said ? `: ${said}` : ''}. Try again; if it keeps failing, ` +
-      'try another seed or prompt.',
+    said === '' ? text('task.failed', { taskId, status }) : text('task.failedDetail', { taskId, status, detail: said }),
     { taskId, apiDetail: detail },
   );
 }
 
 export function taskNotFoundError(taskId: string): BflError {
-  return new BflError(
-    'BFL_TASK_NOT_FOUND',
-    `BFL does not know task ${taskId} (it expired or belongs to another region). ` +
-      'Check the region in the bfl-config node and send the message again.',
-    { taskId, httpStatus: 404 },
-  );
+  return new BflError('BFL_TASK_NOT_FOUND', text('task.notFound', { taskId }), { taskId, httpStatus: 404 });
 }
 
+/** The job's deadline, which starts when it leaves the queue, passed. */
 export function timeoutError(seconds: number, taskId?: string): BflError {
-  const submitted = taskId
-    ? ` Task ${taskId} was submitted and may still finish (and be billed) at BFL.`
-    : ' Nothing was submitted.';
   return new BflError(
     'BFL_TIMEOUT',
-    `The job did not finish within ${seconds} s.${submitted} Raise the node's timeout if jobs are often slow.`,
+    taskId ? text('job.timeoutSubmitted', { seconds, taskId }) : text('job.timeout', { seconds }),
     { taskId },
   );
 }
 
-export function networkError(what: string, cause: unknown, taskId?: string): BflError {
-  const reason = cause instanceof Error ? ((cause as Error & { code?: string }).code ?? cause.message) : String(cause);
+export function networkError(action: ApiAction, cause: unknown, taskId?: string): BflError {
+  const params = { action: text(`action.${action}`), reason: reasonOf(cause) };
   return new BflError(
     'BFL_NETWORK',
-    `Could not reach the BFL API while ${what}${forTask(taskId)} (${reason}). ` +
-      'Check the network connection and the region or base URL in the bfl-config node.',
+    taskId ? text('network.unreachableTask', { ...params, taskId }) : text('network.unreachable', params),
     { taskId, cause },
   );
 }
 
-/** A submit whose outcome is unknown: the request was sent but no answer came back. Never retried. */
-export function submitOutcomeUnknownError(cause: unknown): BflError {
-  const reason = cause instanceof Error ? ((cause as Error & { code?: string }).code ?? cause.message) : String(cause);
+/**
+ * A submit whose outcome is unknown: the request was sent but no usable answer came back (the connection
+ * broke, or `problem` says what was wrong with the answer). Never retried.
+ */
+export function submitOutcomeUnknownError(cause: unknown, problem?: Text): BflError {
   return new BflError(
     'BFL_NETWORK',
-    `The connection broke after the request was sent (${reason}), so BFL may have accepted (and billed) the task. ` +
-      'It was not sent again to avoid paying twice; check the BFL dashboard before retrying.',
+    problem ? text('network.answerUnusable', { problem }) : text('network.outcomeUnknown', { reason: reasonOf(cause) }),
     { cause },
   );
 }
 
-export function serverError(httpStatus: number, detail: unknown, what: string, taskId?: string): BflError {
-  const said = describeApiDetail(detail);
-  return new BflError(
-    'BFL_SERVER',
-    `The BFL API failed while ${what}${forTask(taskId)} (HTTP ${httpStatus}${said ? `: ${said}` : ''}). ` +
-      (what === 'submitting'
-        ? 'It was not sent again because it may have been billed; try again later.'
-        : 'Try again later.'),
-    { httpStatus, apiDetail: detail, taskId },
-  );
+/** The in-process emulator of the `emulator` region did not start. */
+export function emulatorStartError(cause: unknown): BflError {
+  return new BflError('BFL_NETWORK', text('network.emulatorStart', { reason: reasonOf(cause) }), { cause });
 }
 
-export function downloadError(taskId: string, reason: string, httpStatus?: number, cause?: unknown): BflError {
-  return new BflError(
-    'BFL_DOWNLOAD',
-    `Task ${taskId} finished but its image could not be downloaded (${reason}). ` +
-      'BFL keeps result links for 10 minutes only; send the message again if the problem persists.',
-    { taskId, httpStatus, cause },
-  );
+/** Anything unforeseen while talking to the API, as a BflError; BflErrors pass through. */
+export function asBflError(error: unknown): BflError {
+  if (error instanceof BflError) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new BflError('BFL_NETWORK', text('network.failed', { reason }), { cause: error });
+}
+
+/** `problem` replaces the API's detail in the message when the answer itself was the trouble. */
+export function serverError(
+  httpStatus: number,
+  detail: unknown,
+  action: ApiAction,
+  taskId?: string,
+  problem?: Text,
+): BflError {
+  const http = httpText(httpStatus, detail, problem);
+  let message: Text;
+  if (action === 'submitting') message = text('server.failedSubmit', { http });
+  else if (taskId) message = text('server.failedTask', { action: text(`action.${action}`), taskId, http });
+  else message = text('server.failed', { action: text(`action.${action}`), http });
+  return new BflError('BFL_SERVER', message, { httpStatus, apiDetail: detail, taskId });
+}
+
+/** `reason` is a Text below `download.reason.` or `http.status`. */
+export function downloadError(taskId: string, reason: Text, httpStatus?: number, cause?: unknown): BflError {
+  return new BflError('BFL_DOWNLOAD', text('download.failed', { taskId, reason }), { taskId, httpStatus, cause });
+}
+
+/** The key check in the config dialog got no answer in time. */
+export function checkKeyTimeoutError(seconds: number): BflError {
+  return new BflError('BFL_TIMEOUT', text('config.checkKeyTimeout', { seconds }));
 }
 
 export function queueFullError(limit: number): BflError {
-  return new BflError(
-    'BFL_QUEUE_FULL',
-    `Too many messages are waiting for this BFL account (${limit} queued). Nothing was submitted. ` +
-      'Slow the flow down (e.g. with a delay node) or raise "max concurrent" in the bfl-config node.',
-  );
+  return new BflError('BFL_QUEUE_FULL', text('job.queueFull', { limit }));
 }
 
 export function cancelledError(taskId?: string): BflError {
-  const submitted = taskId
-    ? ` Task ${taskId} was already submitted and may still be billed at BFL.`
-    : ' Nothing was submitted.';
-  return new BflError(
-    'BFL_CANCELLED',
-    `The job was cancelled because the node was stopped or redeployed.${submitted}`,
-    {
-      taskId,
-    },
-  );
+  return new BflError('BFL_CANCELLED', taskId ? text('job.cancelledSubmitted', { taskId }) : text('job.cancelled'), {
+    taskId,
+  });
 }

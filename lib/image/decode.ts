@@ -5,6 +5,7 @@
  */
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { invalidInput, isBflError, type BflError } from '../bfl/errors';
+import { text } from '../messages';
 import { formatPixels, type ResolvedLimits } from './limits';
 
 /** Bytes sharp can decode, and what their header says. */
@@ -32,10 +33,7 @@ export interface SourceImage {
 
 // Vector input is refused, not rendered: the pixel size would be a guess (72 DPI makes most SVGs tiny) and a
 // rendering the flow's author never saw would be inpainted and billed. Rasterising is their call.
-const VECTOR_FORMATS: ReadonlyMap<string, string> = new Map([
-  ['svg', 'an SVG (vector) image'],
-  ['pdf', 'a PDF document'],
-]);
+const VECTOR_FORMATS: ReadonlySet<string> = new Set(['svg', 'pdf']);
 
 /**
  * Reads the header only. Truncated or corrupt pixel data is not noticed here; `decode` and `verifyDecodes`
@@ -51,18 +49,20 @@ export async function probe(data: Buffer, property: string, limits: ResolvedLimi
     throw decodeFailure(err, property, limits);
   }
 
-  const vector = VECTOR_FORMATS.get(metadata.format);
-  if (vector) {
-    throw invalidInput(
-      `${property} is ${vector}; the API needs pixels. Render it to a PNG at the size you want before this node.`,
-    );
+  if (VECTOR_FORMATS.has(metadata.format)) {
+    throw invalidInput(text('image.vector', { property, kind: text(`image.kind.${metadata.format}`) }));
   }
 
   const pixels = metadata.width * metadata.height;
   if (pixels > limits.maxInputPixels) {
     throw invalidInput(
-      `${property} is ${metadata.width}×${metadata.height} pixels (${formatPixels(pixels)}), more than the ` +
-        `${formatPixels(limits.maxInputPixels)} allowed for one image. Downscale it before this node.`,
+      text('image.tooManyPixels', {
+        property,
+        width: metadata.width,
+        height: metadata.height,
+        pixels: formatPixels(pixels),
+        limit: formatPixels(limits.maxInputPixels),
+      }),
     );
   }
 
@@ -113,17 +113,9 @@ function decodeFailure(err: unknown, property: string, limits: ResolvedLimits): 
   if (isBflError(err)) return err;
   const reason = describeSharpError(err);
   if (/exceeds pixel limit/i.test(reason)) {
-    return invalidInput(
-      `${property} has more than the ${formatPixels(limits.maxInputPixels)} allowed for one image. ` +
-        'Downscale it before this node.',
-      err,
-    );
+    return invalidInput(text('image.overPixelLimit', { property, limit: formatPixels(limits.maxInputPixels) }), err);
   }
-  return invalidInput(
-    `${property} is not an image sharp can decode: ${reason}. ` +
-      'Send a complete JPEG, PNG or WebP file; a truncated download or a non-image file gives this error.',
-    err,
-  );
+  return invalidInput(text('image.undecodable', { property, reason }), err);
 }
 
 /** libvips reports one line per layer ("VipsJpeg: ...\nvips2png: ..."): keep them all, on one line. */

@@ -3,10 +3,11 @@
  * and data URLs, and the byte limit. Every refusal names the property, what it held and how to fix it.
  */
 import { invalidInput, type BflError } from '../bfl/errors';
+import { text, type Text } from '../messages';
 import { formatBytes, resolveLimits, type ResolvedLimits } from './limits';
 import type { ImageLimits } from './types';
 
-const HOW_TO_SEND = 'Send the image as a Buffer, a base64 string or a data URL (data:image/png;base64,...).';
+const HOW_TO_SEND = text('image.hint.howToSend');
 
 // Node's base64 decoder silently skips characters outside the alphabet, so junk would otherwise turn into a
 // corrupt image with a baffling decoder error. Both alphabets are allowed (Node decodes base64url too), and
@@ -32,10 +33,10 @@ export function readBytes(value: unknown, property: string, limits: ResolvedLimi
   if (typeof value === 'string') return fromString(value, property, limits);
   const bytes = asBuffer(value);
   if (bytes === undefined) {
-    throw invalidInput(`${property} must be an image but is ${describe(value)}. ${hintFor(value, property)}`);
+    throw invalidInput(text('image.notAnImage', { property, value: describe(value), hint: hintFor(value, property) }));
   }
-  if (bytes.length === 0) throw invalidInput(`${property} is an empty Buffer (0 bytes). ${HOW_TO_SEND}`);
-  checkByteLimit(bytes.length, property, limits, '');
+  if (bytes.length === 0) throw invalidInput(text('image.emptyBuffer', { property, hint: HOW_TO_SEND }));
+  checkByteLimit(bytes.length, property, limits, false);
   return bytes;
 }
 
@@ -48,31 +49,33 @@ function asBuffer(value: unknown): Buffer | undefined {
 }
 
 function fromString(value: string, property: string, limits: ResolvedLimits): Buffer {
-  const text = value.trim();
-  if (text.length === 0) throw invalidInput(`${property} is an empty string. ${HOW_TO_SEND}`);
+  const trimmed = value.trim();
+  if (trimmed.length === 0) throw invalidInput(text('image.emptyString', { property, hint: HOW_TO_SEND }));
 
-  let base64 = text;
-  let kind = 'a base64 string';
-  if (text.slice(0, 5).toLowerCase() === 'data:') {
-    base64 = dataUrlPayload(text, property);
-    kind = 'a data URL';
+  let base64 = trimmed;
+  let dataUrl = false;
+  if (trimmed.slice(0, 5).toLowerCase() === 'data:') {
+    base64 = dataUrlPayload(trimmed, property);
+    dataUrl = true;
   }
 
   const head = base64.slice(0, HEAD_LENGTH);
-  if (NOT_BASE64.test(head)) throw notBase64(property, text, head, kind);
+  if (NOT_BASE64.test(head)) throw notBase64(property, trimmed, head, dataUrl);
 
   // An upper bound known without decoding, so a huge string is refused before a huge Buffer is allocated.
   const decodedAtMost = Buffer.byteLength(base64, 'base64');
   if (decodedAtMost * WRAPPED_LINE_RATIO > limits.maxInputBytes) {
-    checkByteLimit(decodedAtMost, property, limits, 'about ');
+    checkByteLimit(decodedAtMost, property, limits, true);
   }
 
   const bytes = Buffer.from(base64, 'base64');
   if (skippedCharacters(base64, bytes.length, decodedAtMost) && NOT_BASE64.test(base64)) {
-    throw notBase64(property, text, base64, kind);
+    throw notBase64(property, trimmed, base64, dataUrl);
   }
-  if (bytes.length === 0) throw invalidInput(`${property} is ${kind} that decodes to 0 bytes. ${HOW_TO_SEND}`);
-  checkByteLimit(bytes.length, property, limits, '');
+  if (bytes.length === 0) {
+    throw invalidInput(text(dataUrl ? 'image.dataUrlEmpty' : 'image.base64Empty', { property, hint: HOW_TO_SEND }));
+  }
+  checkByteLimit(bytes.length, property, limits, false);
   return bytes;
 }
 
@@ -89,62 +92,55 @@ function skippedCharacters(base64: string, decoded: number, decodedAtMost: numbe
   return length % 4 === 1;
 }
 
-function dataUrlPayload(text: string, property: string): string {
-  const comma = text.indexOf(',');
+function dataUrlPayload(value: string, property: string): string {
+  const comma = value.indexOf(',');
   if (comma === -1 || comma > HEAD_LENGTH) {
-    throw invalidInput(
-      `${property} starts with "data:" but is not a data URL (no "," after the media type). ${HOW_TO_SEND}`,
-    );
+    throw invalidInput(text('image.notDataUrl', { property, hint: HOW_TO_SEND }));
   }
-  const header = text.slice(5, comma);
+  const header = value.slice(5, comma);
   const parameters = header.split(';').slice(1);
   if (!parameters.some((parameter) => parameter.trim().toLowerCase() === 'base64')) {
-    throw invalidInput(
-      `${property} is a data URL that is not base64-encoded ("data:${header},..."). ` +
-        'Use a base64 data URL such as data:image/png;base64,... or send the image as a Buffer.',
-    );
+    throw invalidInput(text('image.dataUrlNotBase64', { property, header }));
   }
-  const payload = text.slice(comma + 1);
+  const payload = value.slice(comma + 1);
   if (payload.length === 0) {
-    throw invalidInput(`${property} is a data URL with no data after the comma. ${HOW_TO_SEND}`);
+    throw invalidInput(text('image.dataUrlNoData', { property, hint: HOW_TO_SEND }));
   }
   return payload;
 }
 
-function notBase64(property: string, text: string, searched: string, kind: string): BflError {
+function notBase64(property: string, value: string, searched: string, dataUrl: boolean): BflError {
   const at = searched.search(NOT_BASE64);
-  const found = at === -1 ? '' : ` (found ${JSON.stringify(searched[at])} at character ${at + 1})`;
-  const what =
-    kind === 'a data URL' ? 'a data URL whose data is not valid base64' : 'a string but not base64 or a data URL';
-  return invalidInput(`${property} is ${what}${found}: ${excerpt(text)}. ${stringHint(text)}`);
-}
-
-function stringHint(text: string): string {
-  if (/^https?:\/\//i.test(text)) {
-    return (
-      'It looks like a URL: download the image first, e.g. with an http request node set to return ' +
-      'a binary buffer.'
-    );
-  }
-  if (text.length <= MAX_PATH_LENGTH && LOOKS_LIKE_PATH.test(text)) {
-    return (
-      'It looks like a file path: read the file first, e.g. with a read file node set to output ' +
-      'a single Buffer object.'
-    );
-  }
-  return HOW_TO_SEND;
-}
-
-function checkByteLimit(bytes: number, property: string, limits: ResolvedLimits, about: string): void {
-  if (bytes <= limits.maxInputBytes) return;
-  throw invalidInput(
-    `${property} is ${about}${formatBytes(bytes)}, more than the ${formatBytes(limits.maxInputBytes)} ` +
-      'allowed for one image. Downscale or recompress it (e.g. as JPEG) before this node.',
+  const params = { property, excerpt: excerpt(value), hint: stringHint(value) };
+  if (at === -1) return invalidInput(text(dataUrl ? 'image.dataUrlBadBase64' : 'image.notBase64', params));
+  return invalidInput(
+    text(dataUrl ? 'image.dataUrlBadBase64At' : 'image.notBase64At', {
+      ...params,
+      character: JSON.stringify(searched[at]),
+      position: at + 1,
+    }),
   );
 }
 
-function excerpt(text: string): string {
-  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+function stringHint(value: string): Text {
+  if (/^https?:\/\//i.test(value)) return text('image.hint.url');
+  if (value.length <= MAX_PATH_LENGTH && LOOKS_LIKE_PATH.test(value)) return text('image.hint.path');
+  return HOW_TO_SEND;
+}
+
+function checkByteLimit(bytes: number, property: string, limits: ResolvedLimits, estimated: boolean): void {
+  if (bytes <= limits.maxInputBytes) return;
+  throw invalidInput(
+    text(estimated ? 'image.tooLargeAbout' : 'image.tooLarge', {
+      property,
+      size: formatBytes(bytes),
+      limit: formatBytes(limits.maxInputBytes),
+    }),
+  );
+}
+
+function excerpt(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
 function isJsonBuffer(value: object): boolean {
@@ -153,38 +149,37 @@ function isJsonBuffer(value: object): boolean {
 }
 
 /** What the flow actually put there, in words, without dumping the value. */
-export function describe(value: unknown): string {
-  if (value === undefined) return 'missing (undefined)';
+export function describe(value: unknown): Text | string {
+  if (value === undefined) return text('value.missing');
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (Array.isArray(value)) {
+    return value.length === 1 ? text('value.arrayOne') : text('value.arrayOf', { count: value.length });
+  }
   switch (typeof value) {
     case 'number':
     case 'boolean':
     case 'bigint':
-      return `a ${typeof value} (${String(value)})`;
+      return text(`value.${typeof value}`, { value: String(value) });
     case 'symbol':
-      return 'a symbol';
+      return text('value.symbol');
     case 'function':
-      return 'a function';
+      return text('value.function');
     case 'object': {
-      if (isJsonBuffer(value)) return 'a JSON-serialised Buffer ({"type":"Buffer","data":[...]})';
-      if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+      if (isJsonBuffer(value)) return text('value.jsonBuffer');
+      if (ArrayBuffer.isView(value)) return text('value.typedArray', { type: value.constructor.name });
       const keys = Object.keys(value);
-      if (keys.length === 0) return 'an empty object';
+      if (keys.length === 0) return text('value.emptyObject');
       const shown = keys.slice(0, 5).join(', ');
-      return `an object with keys ${shown}${keys.length > 5 ? ', …' : ''}`;
+      return text('value.objectWithKeys', { keys: `${shown}${keys.length > 5 ? ', …' : ''}` });
     }
     default:
-      return `a ${typeof value}`;
+      return text('value.other', { type: typeof value });
   }
 }
 
-function hintFor(value: unknown, property: string): string {
+function hintFor(value: unknown, property: string): Text {
   if (value !== null && typeof value === 'object' && !Array.isArray(value) && isJsonBuffer(value)) {
-    return (
-      'It went through JSON somewhere; turn it back into a Buffer first, e.g. in a function node: ' +
-      `${property} = Buffer.from(${property}.data).`
-    );
+    return text('image.hint.jsonBuffer', { property });
   }
   return HOW_TO_SEND;
 }

@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+import { text, type Text } from '../messages';
 import type { ImageLimits } from './types';
 
 export const DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024;
@@ -22,19 +24,23 @@ export function resolveLimits(limits: ImageLimits = {}): ResolvedLimits {
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new TypeError(`Expected a positive integer for limits.${name} but received ${String(value)}`);
+    throw new TypeError(`Expected a positive integer for limits.${name} but received ${inspect(value)}`);
   }
   return value;
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${trimmed(bytes / 1024)} KiB`;
-  return `${trimmed(bytes / (1024 * 1024))} MiB`;
+/** A byte count for messages, e.g. "3.5 MiB". */
+export function formatBytes(bytes: number): Text {
+  if (bytes < 1024) return text('size.bytes', { count: bytes });
+  if (bytes < 1024 * 1024) return text('size.kib', { value: trimmed(bytes / 1024) });
+  return text('size.mib', { value: trimmed(bytes / (1024 * 1024)) });
 }
 
-export function formatPixels(pixels: number): string {
-  return pixels >= 1_000_000 ? `${trimmed(pixels / 1_000_000)} MP` : `${pixels} pixels`;
+/** A pixel count for messages, e.g. "12 MP". */
+export function formatPixels(pixels: number): Text {
+  return pixels >= 1_000_000
+    ? text('size.megapixels', { value: trimmed(pixels / 1_000_000) })
+    : text('size.pixels', { count: pixels });
 }
 
 function trimmed(value: number): string {

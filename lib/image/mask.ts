@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import { invalidInput } from '../bfl/errors';
+import { text, type Text } from '../messages';
 import { decode, type SourceImage } from './decode';
 
 const FILL = 255;
@@ -20,17 +21,21 @@ interface RawPlane {
  */
 export function checkSameSize(mask: SourceImage, image: SourceImage): void {
   if (mask.width === image.width && mask.height === image.height) return;
-  const turned = image.orientation !== 1;
-  const upright = turned ? ` once its EXIF orientation (${image.orientation}) is applied` : '';
-  const drawnOnStoredPixels =
-    turned && mask.width === image.storedWidth && mask.height === image.storedHeight
-      ? " The mask matches the image's pixels as stored, before that orientation: draw it on the upright " +
-        'picture, as image viewers show it.'
-      : '';
+  const params = {
+    mask: mask.property,
+    maskWidth: mask.width,
+    maskHeight: mask.height,
+    image: image.property,
+    width: image.width,
+    height: image.height,
+  };
+  if (image.orientation === 1) throw invalidInput(text('mask.sizeMismatch', params));
+  const drawnOnStoredPixels = mask.width === image.storedWidth && mask.height === image.storedHeight;
   throw invalidInput(
-    `${mask.property} is ${mask.width}×${mask.height} but ${image.property} is ${image.width}×${image.height}` +
-      `${upright}; they must be the same size.${drawnOnStoredPixels} Resize the mask to ` +
-      `${image.width}×${image.height}, or draw it on the upright image.`,
+    text(drawnOnStoredPixels ? 'mask.sizeMismatchStored' : 'mask.sizeMismatchOriented', {
+      ...params,
+      orientation: image.orientation,
+    }),
   );
 }
 
@@ -50,12 +55,7 @@ export async function maskFromImage(mask: SourceImage): Promise<Buffer> {
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true }),
   );
-  return encodeMask(
-    binary,
-    () =>
-      `${mask.property} has no white pixel (none is 128 or brighter in greyscale), so nothing would be filled. ` +
-      'Paint the area to fill white and the rest black.',
-  );
+  return encodeMask(binary, () => text('mask.noWhite', { property: mask.property }));
 }
 
 /** Transparent (alpha below 128) fills. */
@@ -72,12 +72,7 @@ export async function maskFromAlpha(image: SourceImage): Promise<Buffer> {
       .toBuffer({ resolveWithObject: true }),
   );
   const binary = await threshold(inverseAlpha);
-  return encodeMask(
-    binary,
-    () =>
-      `${image.property} has an alpha channel but no transparent pixel (alpha below 128), so nothing would be ` +
-      'filled. Make the area to fill transparent, or send a mask in msg.mask (white = fill, black = keep).',
-  );
+  return encodeMask(binary, () => text('mask.noTransparent', { property: image.property }));
 }
 
 async function threshold(plane: RawPlane): Promise<RawPlane> {
@@ -85,7 +80,7 @@ async function threshold(plane: RawPlane): Promise<RawPlane> {
   return sharp(plane.data, { raw }).threshold(128).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
 }
 
-async function encodeMask(binary: RawPlane, nothingToFill: () => string): Promise<Buffer> {
+async function encodeMask(binary: RawPlane, nothingToFill: () => Text): Promise<Buffer> {
   const raw = singleChannel(binary);
   // memchr in native code: a search of 40 MB takes milliseconds, no JavaScript loop over pixels.
   if (binary.data.indexOf(FILL) === -1) throw invalidInput(nothingToFill());

@@ -3,6 +3,7 @@
  * refused here, before a task exists, so bad input costs no credit.
  */
 import { invalidInput } from '../bfl/errors';
+import { text } from '../messages';
 import { probe } from './decode';
 import { encodeImage } from './image';
 import { readBytes } from './input';
@@ -32,11 +33,7 @@ export async function prepareFillImages(image: unknown, mask: unknown, limits?: 
     maskPng = await maskFromImage(maskSource);
   } else {
     if (!source.hasAlpha) {
-      throw invalidInput(
-        `${IMAGE_PROPERTY} has no alpha channel and ${MASK_PROPERTY} is not set, so nothing says what to fill. ` +
-          `Either set ${MASK_PROPERTY} to an image of the same size (white = fill, black = keep), or send a PNG ` +
-          'or WebP whose transparent pixels mark the area to fill.',
-      );
+      throw invalidInput(text('mask.missing', { image: IMAGE_PROPERTY, mask: MASK_PROPERTY }));
     }
     maskPng = await maskFromAlpha(source);
   }

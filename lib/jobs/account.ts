@@ -3,7 +3,7 @@
  * FillService. The `emulator` region starts the built-in emulator in this process on a free loopback port;
  * one emulator serves every config node that uses it and stops when the last one closes.
  */
-import { BflError, cancelledError } from '../bfl/errors';
+import { cancelledError, emulatorStartError, invalidInput, noKeyError } from '../bfl/errors';
 import {
   bflRegionEndpoint,
   customEndpoint,
@@ -14,6 +14,7 @@ import {
 } from '../bfl/regions';
 import type { RetryPolicy } from '../bfl/retry';
 import { BflEmulator, DEFAULT_EMULATOR_KEY, type EmulatorOptions } from '../emulator';
+import { text } from '../messages';
 import { FillService } from './fill-service';
 import type { PollSchedule } from './poll-schedule';
 
@@ -42,36 +43,28 @@ export interface ResolvedAccount {
   maxConcurrent: number;
 }
 
-function configProblem(message: string): BflError {
-  return new BflError('BFL_INVALID_INPUT', `${message} Nothing was submitted.`);
-}
-
 /** Checks the config node's settings; problems are errors a user fixes in the config dialog. */
 export function resolveAccount(settings: AccountSettings): ResolvedAccount {
   const region: Region =
     settings.region === undefined || settings.region === '' ? 'global' : (settings.region as Region);
   if (!isRegion(region)) {
-    throw configProblem(`Unknown region "${String(settings.region)}": use global, eu, us, custom or emulator.`);
+    throw invalidInput(text('config.unknownRegion', { region: String(settings.region) }));
   }
   const apiKey = typeof settings.apiKey === 'string' ? settings.apiKey.trim() : '';
   if (apiKey === '' && region !== 'emulator') {
-    throw new BflError(
-      'BFL_AUTH',
-      'The bfl-config node has no API key: open it and paste your BFL API key (or choose the emulator region). ' +
-        'Nothing was submitted.',
-    );
+    throw noKeyError();
   }
   const requested =
     settings.maxConcurrent === undefined || settings.maxConcurrent === ''
       ? MAX_CONCURRENT_LIMIT
       : Number(settings.maxConcurrent);
   if (!Number.isInteger(requested) || requested < 1 || requested > MAX_CONCURRENT_LIMIT) {
-    throw configProblem(`"Max concurrent" must be a whole number from 1 to ${MAX_CONCURRENT_LIMIT}.`);
+    throw invalidInput(text('config.maxConcurrent', { max: MAX_CONCURRENT_LIMIT }));
   }
   let baseUrl: string | undefined;
   if (region === 'custom') {
     baseUrl = typeof settings.baseUrl === 'string' ? normaliseBaseUrl(settings.baseUrl) : undefined;
-    if (!baseUrl) throw configProblem('The custom base URL must be an http(s) URL such as https://api.bfl.ai.');
+    if (!baseUrl) throw invalidInput(text('config.baseUrl'));
   } else if (region !== 'emulator') {
     baseUrl = bflRegionEndpoint(region).baseUrl;
   }
@@ -160,9 +153,7 @@ export class Account {
       try {
         emulator = await lease.emulator;
       } catch (error) {
-        throw new BflError('BFL_NETWORK', `The built-in emulator could not start: ${(error as Error).message}`, {
-          cause: error,
-        });
+        throw emulatorStartError(error);
       }
       return {
         baseUrl: emulator.apiUrl,

@@ -9,6 +9,7 @@ import type { ApiEndpoint } from '../bfl/regions';
 import type { RetryPolicy } from '../bfl/retry';
 import type { FillParameters, ReadyResult, SubmittedTask } from '../bfl/types';
 import type { PreparedImages } from '../image';
+import { text } from '../messages';
 import type { PhaseListener } from './phases';
 import { DEFAULT_POLL_SCHEDULE, nextPollDelay, type PollSchedule } from './poll-schedule';
 import { TaskSlots } from './task-slots';
@@ -167,7 +168,7 @@ export class FillService {
       if (again.kind !== 'ready') break;
       sampleUrl = again.result.sampleUrl;
     }
-    throw downloadError(task.id, 'the result link has expired and BFL gave no fresh one', 403);
+    throw downloadError(task.id, text('download.reason.expired'), 403);
   }
 
   private metadata(

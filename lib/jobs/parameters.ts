@@ -4,6 +4,7 @@
  */
 import { invalidInput } from '../bfl/errors';
 import type { FillParameters, OutputFormat } from '../bfl/types';
+import { text, type Text } from '../messages';
 
 export const FILL_DEFAULTS = {
   prompt: '',
@@ -49,13 +50,18 @@ function isGiven(value: unknown): boolean {
   return value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
 }
 
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
-  if (Buffer.isBuffer(value)) return 'a Buffer';
-  if (Array.isArray(value)) return 'an array';
-  if (value && typeof value === 'object') return 'an object';
+/** The offending value for a message: a short quoted excerpt, a kind of thing, or the literal (14, NaN, true). */
+function describe(value: unknown): Text | string {
+  if (typeof value === 'string')
+    return text('value.quoted', { text: value.length > 40 ? `${value.slice(0, 40)}…` : value });
+  if (Buffer.isBuffer(value)) return text('value.buffer');
+  if (Array.isArray(value)) return text('value.array');
+  if (value && typeof value === 'object') return text('value.object');
   return String(value);
 }
+
+/** Catalog key below `parameters.name.` of a checked field. */
+type FieldName = 'steps' | 'guidance' | 'safetyTolerance' | 'promptUpsampling' | 'timeout';
 
 function toNumber(value: unknown): number | undefined {
   if (typeof value === 'number') return value;
@@ -67,7 +73,7 @@ function toNumber(value: unknown): number | undefined {
 }
 
 function numberInRange(
-  name: string,
+  name: FieldName,
   value: unknown,
   fallback: number,
   range: { min: number; max: number },
@@ -75,13 +81,17 @@ function numberInRange(
 ): number {
   if (!isGiven(value)) return fallback;
   const parsed = toNumber(value);
-  const kind = integer ? 'a whole number' : 'a number';
+  const outOfRange = (shown: Text | string): Text =>
+    text(integer ? 'parameters.wholeNumberRange' : 'parameters.numberRange', {
+      name: text(`parameters.name.${name}`),
+      min: range.min,
+      max: range.max,
+      value: shown,
+    });
   if (parsed === undefined || !Number.isFinite(parsed) || (integer && !Number.isInteger(parsed))) {
-    throw invalidInput(`${name} must be ${kind} from ${range.min} to ${range.max}, but it is ${describe(value)}.`);
+    throw invalidInput(outOfRange(describe(value)));
   }
-  if (parsed < range.min || parsed > range.max) {
-    throw invalidInput(`${name} must be ${kind} from ${range.min} to ${range.max}, but it is ${parsed}.`);
-  }
+  if (parsed < range.min || parsed > range.max) throw invalidInput(outOfRange(String(parsed)));
   return parsed;
 }
 
@@ -90,7 +100,7 @@ function resolvePrompt(value: unknown, fallback: unknown): string {
   if (!isGiven(chosen)) return FILL_DEFAULTS.prompt;
   if (typeof chosen === 'string') return chosen;
   if (typeof chosen === 'number' || typeof chosen === 'boolean') return String(chosen);
-  throw invalidInput(`The prompt must be text, but it is ${describe(chosen)}.`);
+  throw invalidInput(text('parameters.promptNotText', { value: describe(chosen) }));
 }
 
 function resolveSeed(value: unknown, fallback: unknown): number | undefined {
@@ -99,48 +109,45 @@ function resolveSeed(value: unknown, fallback: unknown): number | undefined {
   if (!isGiven(chosen)) return undefined;
   const parsed = toNumber(chosen);
   if (parsed === undefined || !Number.isSafeInteger(parsed) || parsed < 0) {
-    const where = fromMessage ? 'msg.seed' : 'The seed';
-    throw invalidInput(
-      `${where} must be a whole number of 0 or more (or empty for a random seed), but it is ${describe(chosen)}.`,
-    );
+    throw invalidInput(text(fromMessage ? 'parameters.msgSeed' : 'parameters.seed', { value: describe(chosen) }));
   }
   return parsed;
 }
 
 function resolveOutputFormat(value: unknown): OutputFormat {
   if (!isGiven(value)) return FILL_DEFAULTS.outputFormat;
-  const text = typeof value === 'string' ? value.trim().toLowerCase() : '';
-  if (text === 'jpeg' || text === 'jpg') return 'jpeg';
-  if (text === 'png' || text === 'webp') return text;
-  throw invalidInput(`The output format must be jpeg, png or webp, but it is ${describe(value)}.`);
+  const format = typeof value === 'string' ? value.trim().toLowerCase() : '';
+  if (format === 'jpeg' || format === 'jpg') return 'jpeg';
+  if (format === 'png' || format === 'webp') return format;
+  throw invalidInput(text('parameters.outputFormat', { value: describe(value) }));
 }
 
-function resolveBoolean(name: string, value: unknown, fallback: boolean): boolean {
+function resolveBoolean(name: FieldName, value: unknown, fallback: boolean): boolean {
   if (!isGiven(value)) return fallback;
   if (typeof value === 'boolean') return value;
   if (value === 'true' || value === 1) return true;
   if (value === 'false' || value === 0) return false;
-  throw invalidInput(`${name} must be true or false, but it is ${describe(value)}.`);
+  throw invalidInput(text('parameters.boolean', { name: text(`parameters.name.${name}`), value: describe(value) }));
 }
 
 export function resolveFillSettings(inputs: RawFillInputs, fallbacks: MessageFallbacks = {}): FillSettings {
   const parameters: FillParameters = {
     prompt: resolvePrompt(inputs.prompt, fallbacks.prompt),
-    steps: numberInRange('Steps', inputs.steps, FILL_DEFAULTS.steps, FILL_LIMITS.steps, true),
-    guidance: numberInRange('Guidance', inputs.guidance, FILL_DEFAULTS.guidance, FILL_LIMITS.guidance, false),
+    steps: numberInRange('steps', inputs.steps, FILL_DEFAULTS.steps, FILL_LIMITS.steps, true),
+    guidance: numberInRange('guidance', inputs.guidance, FILL_DEFAULTS.guidance, FILL_LIMITS.guidance, false),
     seed: resolveSeed(inputs.seed, fallbacks.seed),
     outputFormat: resolveOutputFormat(inputs.outputFormat),
     safetyTolerance: numberInRange(
-      'Safety tolerance',
+      'safetyTolerance',
       inputs.safetyTolerance,
       FILL_DEFAULTS.safetyTolerance,
       FILL_LIMITS.safetyTolerance,
       true,
     ),
-    promptUpsampling: resolveBoolean('Prompt upsampling', inputs.promptUpsampling, FILL_DEFAULTS.promptUpsampling),
+    promptUpsampling: resolveBoolean('promptUpsampling', inputs.promptUpsampling, FILL_DEFAULTS.promptUpsampling),
   };
   const timeoutSeconds = numberInRange(
-    'Timeout (seconds)',
+    'timeout',
     inputs.timeout,
     FILL_DEFAULTS.timeoutSeconds,
     FILL_LIMITS.timeoutSeconds,

@@ -52,6 +52,11 @@ export function catalogTranslate(language = 'en'): Translate {
   };
 }
 
+/** A Translate that asks `primary` first and `fallback` (by default the engine's English) for what it lacks. */
+export function withFallback(primary: Translate, fallback: Translate = catalogTranslate('en')): Translate {
+  return (key, params) => primary(key, params) ?? fallback(key, params);
+}
+
 /** Renders a Text, nested parameters first; a key no catalog knows renders as the key itself. */
 export function render(value: Text, translate: Translate = catalogTranslate()): string {
   const flat: Record<string, string | number> = {};

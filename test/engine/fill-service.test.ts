@@ -3,9 +3,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import sharp from 'sharp';
 import type { BflEmulator } from '../../lib/emulator';
 import type { FillService } from '../../lib/jobs/fill-service';
+import { localise, type BflError } from '../../lib/bfl/errors';
 import type { FillParameters } from '../../lib/bfl/types';
 import { prepareFillImages, type PreparedImages } from '../../lib/image';
 import type { JobPhase } from '../../lib/jobs/phases';
+import { catalogTranslate } from '../../lib/messages';
 import { TEST_KEY, fastService, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
 
 const PARAMETERS: FillParameters = {
@@ -149,9 +151,11 @@ describe('fill service against the emulator', function () {
   it('says BFL_AUTH for a key the API refuses, and never puts the key in the error', async () => {
     await service.close();
     service = fastService(emulator, { apiKey: 'bfl_unknown_key_999' });
-    await assert.rejects(run(), (e: { code: string; message: string }) => {
+    await assert.rejects(run(), (e: BflError) => {
       assert.equal(e.code, 'BFL_AUTH');
       assert.doesNotMatch(e.message, /bfl_unknown_key_999/);
+      assert.doesNotMatch(localise(e, catalogTranslate('de')).message, /bfl_unknown_key_999/);
+      assert.doesNotMatch(JSON.stringify(e.text), /bfl_unknown_key_999/);
       return true;
     });
   });

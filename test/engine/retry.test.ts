@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { parseRetryAfter, retryDelay, withRetries, DEFAULT_RETRY_POLICY } from '../../lib/bfl/retry';
-import { BflError } from '../../lib/bfl/errors';
+import { serverError } from '../../lib/bfl/errors';
 
 describe('retry policy', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {
@@ -46,7 +46,7 @@ describe('retry policy', () => {
     await assert.rejects(
       withRetries(policy, new AbortController().signal, async () => {
         calls += 1;
-        return { retry: new BflError('BFL_SERVER', `failure ${calls}`) };
+        return { retry: serverError(500, `failure ${calls}`, 'polling') };
       }),
       /failure 3/,
     );
@@ -56,7 +56,7 @@ describe('retry policy', () => {
   it('stops waiting as soon as the signal aborts', async () => {
     const controller = new AbortController();
     const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 60_000, maxDelayMs: 60_000 };
-    const running = withRetries(policy, controller.signal, async () => ({ retry: new BflError('BFL_SERVER', 'x') }));
+    const running = withRetries(policy, controller.signal, async () => ({ retry: serverError(500, 'x', 'polling') }));
     setImmediate(() => controller.abort());
     await assert.rejects(running, { name: 'AbortError' });
   });

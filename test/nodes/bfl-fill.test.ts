@@ -217,7 +217,11 @@ describe('bfl-fill node', function () {
     node('fill').receive({ payload: image, mask });
     const { error } = await caught;
     assert.equal(error.code, 'BFL_INVALID_INPUT');
-    assert.match(error.message, /noConfig|bfl-config/);
+    // The helper's RED._ is the identity, so this is the glue's fallback to the engine's English.
+    assert.equal(
+      error.message,
+      'No bfl-config node selected: open the node and choose or add a BFL account. Nothing was submitted.',
+    );
   });
 
   it('gives BFL_AUTH and submits nothing when the config node has no key', async () => {
@@ -227,6 +231,7 @@ describe('bfl-fill node', function () {
     const { error } = await caught;
     assert.equal(error.code, 'BFL_AUTH');
     assert.match(error.message, /no API key/);
+    assert.doesNotMatch(error.message, /bfl-fill\.messages|auth\.noKey/);
     assert.equal(emulator.requests.length, 0);
   });
 
@@ -361,6 +366,10 @@ describe('bfl-config check-key endpoint', () => {
       .expect(403);
     assert.equal(response.body.code, 'BFL_AUTH');
     assert.match(response.body.message, /refused the API key/);
+    // The editor renders key and params in its own language.
+    assert.equal(response.body.key, 'auth.refused');
+    assert.equal(response.body.params.http.key, 'http.statusDetail');
+    assert.equal(response.body.params.http.params.status, 403);
     assert.doesNotMatch(JSON.stringify(response.body), /bfl_wrong_key_123/);
   });
 });

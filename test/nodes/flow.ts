@@ -1,8 +1,10 @@
 /** Builds small test flows around one bfl-fill node: fill -> output helper, Catch -> errors helper. */
 import helper from 'node-red-node-test-helper';
+import bflConfig from '../../nodes/bfl-config';
+import bflFill from '../../nodes/bfl-fill';
 
-export const configNode = require('../../nodes/bfl-config') as (red: unknown) => void;
-export const fillNode = require('../../nodes/bfl-fill') as (red: unknown) => void;
+export const configNode = bflConfig as (red: unknown) => void;
+export const fillNode = bflFill as (red: unknown) => void;
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
 
