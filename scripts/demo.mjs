@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run demo`: a headless Node-RED with this package installed runs a flow that inpaints the bundled sample
- * picture (examples/assets/sample.jpg + sample-mask.png) and writes the result to demo-output/result.jpg.
+ * picture (assets/sample.jpg + sample-mask.png) and writes the result to demo-output/result.jpg.
  *
  * Backend: the built-in emulator (offline, nothing billed), or the real BFL API when BFL_API_KEY is set
  * (region `global`, or BFL_REGION=eu|us; BFL_REGION=custom with BFL_BASE_URL=<url> for another endpoint, such
@@ -31,8 +31,8 @@ import {
 const started = performance.now();
 const seconds = (from, to = performance.now()) => `${((to - from) / 1000).toFixed(1)} s`;
 
-const IMAGE = join(repoRoot, 'examples', 'assets', 'sample.jpg');
-const MASK = join(repoRoot, 'examples', 'assets', 'sample-mask.png');
+const IMAGE = join(repoRoot, 'assets', 'sample.jpg');
+const MASK = join(repoRoot, 'assets', 'sample-mask.png');
 const PROMPT = 'calm lake water reflecting the sunset sky';
 const OUTPUT_FORMAT = 'jpeg';
 const OUTPUT = join(repoRoot, 'demo-output', `result.${extensionFor(OUTPUT_FORMAT)}`);

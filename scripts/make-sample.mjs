@@ -5,11 +5,11 @@
  *   node scripts/make-sample.mjs
  *
  * Writes (all deterministic: same sharp version, same bytes):
- *   examples/assets/sample.jpg             1024×768 lakeside scene at dusk with a sailboat on the water
- *   examples/assets/sample-mask.png        1024×768 mask: white over the sailboat and its reflection, black elsewhere
- *   examples/assets/sample-small.png       256×192 version of the scene (palette PNG, embedded in example 01 and 03)
- *   examples/assets/sample-small-mask.png  256×192 version of the mask
- *   examples/assets/sample-small-alpha.png 256×192 scene whose sailboat area is transparent (example 02)
+ *   assets/sample.jpg             1024×768 lakeside scene at dusk with a sailboat on the water
+ *   assets/sample-mask.png        1024×768 mask: white over the sailboat and its reflection, black elsewhere
+ *   assets/sample-small.png       256×192 version of the scene (palette PNG, embedded in example 01 and 03)
+ *   assets/sample-small-mask.png  256×192 version of the mask
+ *   assets/sample-small-alpha.png 256×192 scene whose sailboat area is transparent (example 02)
  *   examples/01 Fill an image with a mask.json
  *   examples/02 Fill using the alpha channel.json
  *   examples/03 Route moderation and errors.json
@@ -24,7 +24,7 @@ import sharp from 'sharp';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const examplesDir = join(root, 'examples');
-const assetsDir = join(examplesDir, 'assets');
+const assetsDir = join(root, 'assets'); // outside examples/, which is packed and listed in Import → Examples
 
 const W = 1024;
 const H = 768;
@@ -562,6 +562,6 @@ async function writeExamples(files) {
 const files = await render();
 const flows = await writeExamples(files);
 for (const [name, buf] of Object.entries(files)) {
-  console.log(`examples/assets/${name}  ${(buf.length / 1024).toFixed(1)} KB`);
+  console.log(`assets/${name}  ${(buf.length / 1024).toFixed(1)} KB`);
 }
 for (const name of flows) console.log(`examples/${name}`);

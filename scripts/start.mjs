@@ -51,8 +51,8 @@ function seedFlow() {
     };
   }
   const flows = demoFlow({
-    imagePath: join(repoRoot, 'examples', 'assets', 'sample.jpg'),
-    maskPath: join(repoRoot, 'examples', 'assets', 'sample-mask.png'),
+    imagePath: join(repoRoot, 'assets', 'sample.jpg'),
+    maskPath: join(repoRoot, 'assets', 'sample-mask.png'),
     outputPath: join(repoRoot, 'demo-output', `result.${extensionFor('jpeg')}`),
     prompt: 'calm lake water reflecting the sunset sky',
     region: 'emulator',
