@@ -5,7 +5,7 @@
  */
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
 import { BflError, invalidInput } from '../lib/bfl/errors';
-import { fill } from '../lib/jobs/fill-job';
+import { fill, previewOf, type FillOutcome } from '../lib/jobs/fill-job';
 import type { RawFillInputs } from '../lib/jobs/parameters';
 import { StatusReporter, type StatusView } from '../lib/jobs/status';
 import { text } from '../lib/messages';
@@ -23,7 +23,22 @@ const FIELDS = [
   'promptUpsampling',
   'timeout',
 ] as const;
-type Field = (typeof FIELDS)[number];
+/** The image options (lib/image/fill-options), with TypedInput companions too. */
+const IMAGE_FIELDS = [
+  'maskInvert',
+  'maskGrow',
+  'maskFeather',
+  'pasteBack',
+  'cropToMask',
+  'cropMargin',
+  'maxMegapixels',
+] as const;
+type Field = (typeof FIELDS)[number] | (typeof IMAGE_FIELDS)[number];
+
+/** Editor topic of a node's preview thumbnail; the editor subscribes to `bfl-fill/preview/#`. */
+function previewTopic(id: string): string {
+  return `bfl-fill/preview/${id}`;
+}
 
 /** TypedInput types whose empty value means "not given" rather than "evaluate ''". */
 const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool', 're', 'date']);
@@ -37,6 +52,7 @@ function fieldText(value: unknown): string {
 
 interface BflFillDef extends NodeDef, Partial<Record<Field | `${Field}Type`, unknown>> {
   config?: string;
+  preview?: unknown;
 }
 
 type FillMessage = NodeMessageInFlow & { mask?: unknown; prompt?: unknown; seed?: unknown; bfl?: unknown };
@@ -59,16 +75,21 @@ export = function register(RED: NodeAPI): void {
     });
   }
 
-  async function evaluateInputs(node: Node, config: BflFillDef, msg: NodeMessage): Promise<RawFillInputs> {
-    const inputs: RawFillInputs = {};
-    for (const field of FIELDS) {
+  async function evaluateFields<F extends Field>(
+    node: Node,
+    config: BflFillDef,
+    msg: NodeMessage,
+    fields: readonly F[],
+  ): Promise<Partial<Record<F, unknown>>> {
+    const values: Partial<Record<F, unknown>> = {};
+    for (const field of fields) {
       try {
-        inputs[field] = await evaluateField(node, config[field], config[`${field}Type`], msg);
+        values[field] = await evaluateField(node, config[field], config[`${field}Type`], msg);
       } catch (error) {
         throw invalidInput(text('parameters.unreadable', { field, reason: (error as Error).message }), error);
       }
     }
-    return inputs;
+    return values;
   }
 
   function BflFill(this: Node, config: BflFillDef): void {
@@ -76,6 +97,15 @@ export = function register(RED: NodeAPI): void {
     const node = this;
     const configNode = config.config ? (RED.nodes.getNode(config.config) as BflConfigNode | null) : null;
     const closing = new AbortController();
+    const showPreview = config.preview === true || config.preview === 'true';
+
+    /** Sends the thumbnail to open editors; a preview that fails only costs a warning, never the message. */
+    function publishPreview(result: FillOutcome): void {
+      previewOf(result).then(
+        (preview) => RED.comms.publish(previewTopic(node.id), preview, false),
+        (error: unknown) => node.warn(localiseError(error, translate).message),
+      );
+    }
     const inFlight = new Set<Promise<void>>();
     const reporter = new StatusReporter(
       (view: StatusView | null) =>
@@ -96,10 +126,17 @@ export = function register(RED: NodeAPI): void {
         if (configNode.accountError) throw configNode.accountError;
         if (!configNode.account) throw invalidInput(text('config.stopped'));
         const service = await configNode.account.service();
-        const inputs = await evaluateInputs(node, config, msg);
+        const inputs: RawFillInputs = await evaluateFields(node, config, msg, FIELDS);
+        const imageOptions = await evaluateFields(node, config, msg, IMAGE_FIELDS);
         const result = await fill(
           service,
-          { inputs, fallbacks: { prompt: msg.prompt, seed: msg.seed }, image: msg.payload, mask: msg.mask },
+          {
+            inputs,
+            imageOptions,
+            fallbacks: { prompt: msg.prompt, seed: msg.seed },
+            image: msg.payload,
+            mask: msg.mask,
+          },
           closing.signal,
           (phase) => job.update(phase),
         );
@@ -108,6 +145,7 @@ export = function register(RED: NodeAPI): void {
         job.finish({ ok: true });
         send(msg);
         done();
+        if (showPreview) publishPreview(result);
       } catch (error) {
         const code = error instanceof BflError ? error.code : 'ERROR';
         job.finish({ ok: false, code });
@@ -136,6 +174,8 @@ export = function register(RED: NodeAPI): void {
       void Promise.race([Promise.allSettled([...inFlight]), grace]).then(() => {
         clearTimeout(timer);
         reporter.close();
+        // An empty preview tells open editors to drop the thumbnail of a node that is gone or redeployed.
+        if (showPreview) RED.comms.publish(previewTopic(node.id), null, false);
         done();
       });
     });

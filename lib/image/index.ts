@@ -6,3 +6,16 @@ export type { ImageFormat, ImageLimits, PreparedImages } from './types';
 export { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_PIXELS } from './limits';
 export { readImageInput } from './input';
 export { prepareFillImages } from './prepare';
+export { planInputs, geometryMaskPng, type FillGeometry, type PlannedInputs } from './plan';
+export { composeResult, type ComposeOptions } from './paste-back';
+export { maskFromShapes } from './shape-mask';
+export { isShapeMask } from './shapes';
+export {
+  FILL_IMAGE_DEFAULTS,
+  FILL_IMAGE_LIMITS,
+  resolveFillImageOptions,
+  type FillImageOptions,
+  type ResolvedFillImageOptions,
+} from './fill-options';
+export { API_MAX_PIXELS } from './crop';
+export { makePreview, PREVIEW_MAX_SIDE, type Preview } from './preview';

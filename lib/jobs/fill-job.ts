@@ -1,23 +1,39 @@
 /**
- * The whole road of one message, in plain values: inputs read and validated -> images prepared -> job run.
- * Validation and image preparation both happen before anything is queued or submitted, so bad input costs
- * nothing.
+ * The whole road of one message, in plain values: inputs read and validated -> images planned (mask from
+ * shapes or pixels, crop, scale) -> job run -> result composed back into the original. Validation and image
+ * preparation both happen before anything is queued or submitted, so bad input costs nothing.
  */
-import { queueFullError } from '../bfl/errors';
-import { prepareFillImages, type ImageLimits } from '../image';
+import { cancelledError, queueFullError } from '../bfl/errors';
+import {
+  composeResult,
+  geometryMaskPng,
+  makePreview,
+  planInputs,
+  type FillGeometry,
+  type FillImageOptions,
+  type ImageLimits,
+  type Preview,
+} from '../image';
 import type { FillResult, FillService } from './fill-service';
 import { resolveFillSettings, type MessageFallbacks, type RawFillInputs } from './parameters';
 import type { PhaseListener } from './phases';
 
 export interface FillRequest {
-  /** The node's fields, already evaluated from their TypedInputs. */
+  /** The node's generation fields, already evaluated from their TypedInputs. */
   inputs: RawFillInputs;
   /** msg.prompt and msg.seed, used when the node's field is empty. */
   fallbacks: MessageFallbacks;
   /** msg.payload */
   image: unknown;
-  /** msg.mask; undefined means the image's alpha channel is the mask. */
+  /** msg.mask: an image, shapes, or undefined for the image's alpha channel. */
   mask: unknown;
+  /** maskInvert, maskGrow, maskFeather, pasteBack, cropToMask, cropMargin, maxMegapixels as the node has them. */
+  imageOptions?: FillImageOptions;
+}
+
+export interface FillOutcome extends FillResult {
+  /** What was sent and how the result was put back; for the preview. */
+  geometry: FillGeometry;
 }
 
 export async function fill(
@@ -26,11 +42,28 @@ export async function fill(
   signal: AbortSignal,
   onPhase: PhaseListener = () => undefined,
   imageLimits?: ImageLimits,
-): Promise<FillResult> {
+): Promise<FillOutcome> {
   const settings = resolveFillSettings(request.inputs, request.fallbacks);
   // A burst of messages must not decode dozens of big images only to be refused by a full queue.
   if (!service.slots.hasRoom) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
-  const images = await prepareFillImages(request.image, request.mask, imageLimits);
-  return service.run({ parameters: settings.parameters, images, timeoutMs: settings.timeoutMs }, signal, onPhase);
+  const { images, geometry } = await planInputs(request.image, request.mask, request.imageOptions, imageLimits);
+  const result = await service.run(
+    { parameters: settings.parameters, images, timeoutMs: settings.timeoutMs },
+    signal,
+    onPhase,
+  );
+  onPhase({ phase: 'composing', taskId: result.metadata.id });
+  const image = await composeResult(result.image, geometry, {
+    outputFormat: settings.parameters.outputFormat,
+    taskId: result.metadata.id,
+  });
+  // Composing cannot be interrupted; a node closed meanwhile still settles its message as cancelled.
+  if (signal.aborted) throw cancelledError(result.metadata.id);
+  return { ...result, image, geometry };
+}
+
+/** The workspace thumbnail of a finished fill, with the outline of the area that was filled. */
+export async function previewOf(outcome: FillOutcome): Promise<Preview> {
+  return makePreview(outcome.image, await geometryMaskPng(outcome.geometry));
 }

@@ -4,6 +4,7 @@ export type JobPhase =
   | { phase: 'queued' }
   | { phase: 'submitting' }
   | { phase: 'polling'; taskId: string; startedAt: number; progress: number | undefined }
-  | { phase: 'downloading'; taskId: string };
+  | { phase: 'downloading'; taskId: string }
+  | { phase: 'composing'; taskId: string };
 
 export type PhaseListener = (phase: JobPhase) => void;

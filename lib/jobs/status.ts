@@ -9,7 +9,17 @@ export interface StatusView {
   fill: 'blue' | 'green' | 'red' | 'yellow' | 'grey';
   shape: 'dot' | 'ring';
   /** Catalog key below `bfl-fill.status.` */
-  key: 'queued' | 'submitting' | 'polling' | 'progress' | 'downloading' | 'done' | 'doneEmulator' | 'error' | 'active';
+  key:
+    | 'queued'
+    | 'submitting'
+    | 'polling'
+    | 'progress'
+    | 'downloading'
+    | 'composing'
+    | 'done'
+    | 'doneEmulator'
+    | 'error'
+    | 'active';
   params?: Record<string, string | number>;
 }
 
@@ -42,6 +52,8 @@ export function describeJobs(phases: readonly JobPhase[], now: number): StatusVi
       };
     case 'downloading':
       return { fill: 'blue', shape: 'dot', key: 'downloading' };
+    case 'composing':
+      return { fill: 'blue', shape: 'dot', key: 'composing' };
   }
 }
 

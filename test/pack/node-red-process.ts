@@ -74,6 +74,8 @@ export interface NodeRedProcess {
 
 export interface StartOptions {
   redJs: string;
+  /** The node binary that runs red.js (default: the one running this process). */
+  node?: string;
   userDir: string;
   settingsFile: string;
   /** Must match the uiPort in the settings file. */
@@ -87,8 +89,16 @@ const STARTUP_FAILURE =
   /Failed to start server|Unable to listen|port-in-use|Error loading settings file|Uncaught Exception/i;
 
 export async function startNodeRedProcess(options: StartOptions): Promise<NodeRedProcess> {
-  const { redJs, userDir, settingsFile, port, env = process.env, timeoutMs = 60_000 } = options;
-  const child: ChildProcess = spawn(process.execPath, [redJs, '--userDir', userDir, '--settings', settingsFile], {
+  const {
+    redJs,
+    node = process.execPath,
+    userDir,
+    settingsFile,
+    port,
+    env = process.env,
+    timeoutMs = 60_000,
+  } = options;
+  const child: ChildProcess = spawn(node, [redJs, '--userDir', userDir, '--settings', settingsFile], {
     cwd: userDir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

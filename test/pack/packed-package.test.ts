@@ -4,59 +4,30 @@
  * API what the editor would load — both edit dialogs and their help, the message catalogs in English and
  * German, the icon, the examples — then deploy a flow and run an image through it over HTTP.
  *
- * PACK_TEST_NODE_RED=/path/to/node-red/red.js runs it against another Node-RED (e.g. 5.x); the default is the
- * repository's devDependency. PACK_TEST_KEEP=1 keeps the temp dir for a post-mortem.
+ * PACK_TEST_NODE_RED=/path/to/node-red/red.js runs it against another Node-RED (e.g. 5.x), PACK_TEST_NODE=/path/to/node
+ * on another Node.js (see packed-node-red.ts; `npm run test:compat` does both). PACK_TEST_EXPECT_NODE_RED_MAJOR and
+ * PACK_TEST_EXPECT_NODE_MAJOR make it check that it really ran on those majors. PACK_TEST_KEEP=1 keeps the temp dir.
  */
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { freePort, httpRequest, startNodeRedProcess, type HttpAnswer, type NodeRedProcess } from './node-red-process';
+import type { NodeRedProcess } from './node-red-process';
+import {
+  manifest,
+  nodeBinary,
+  nodeRedPackageVersion,
+  PACKAGE,
+  repoRoot,
+  startPackedNodeRed,
+  type Api,
+  type PackedNodeRed,
+} from './packed-node-red';
 
-const repoRoot = resolve(__dirname, '..', '..');
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { name: string; version: string };
-const PACKAGE = manifest.name;
 const TYPES = ['bfl-config', 'bfl-fill'] as const;
-const redJs = resolve(process.env.PACK_TEST_NODE_RED ?? join(repoRoot, 'node_modules', 'node-red', 'red.js'));
-
-/** Environment for the child processes: none of npm's per-run variables (they name this repo) and no real key. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^(npm_package_|npm_lifecycle_|npm_config_local_prefix$|INIT_CWD$|BFL_API_KEY$)/.test(name)) continue;
-    env[name] = value;
-  }
-  return env;
-}
-
-function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      command,
-      args,
-      { cwd, env: childEnv(), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        if (error) {
-          reject(new Error(`${[command, ...args].join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-        } else {
-          resolvePromise(stdout);
-        }
-      },
-    );
-  });
-}
-
-/** The npm that runs this test (npm run test:pack), else the one on PATH. */
-function npm(args: string[], cwd: string, timeoutMs: number): Promise<string> {
-  const cli = process.env.npm_execpath;
-  return cli && /npm-cli\.[cm]?js$/.test(cli)
-    ? run(process.execPath, [cli, ...args], cwd, timeoutMs)
-    : run('npm', args, cwd, timeoutMs);
-}
 
 /** A picture with a different colour in every pixel, so a shifted or re-encoded pixel cannot pass as equal. */
 async function testImage(width: number, height: number): Promise<Buffer> {
@@ -127,67 +98,51 @@ function leaf(catalog: unknown, path: string[]): unknown {
 }
 
 describe('packed package in a real Node-RED', function () {
-  let work: string;
+  let packed: PackedNodeRed | undefined;
   let userDir: string;
   let packedFiles: string[] = [];
   let nodeRed: NodeRedProcess | undefined;
-  let api: (path: string, options?: Parameters<typeof httpRequest>[1]) => Promise<HttpAnswer>;
+  let api: Api;
   const apiKey = `pack-test-key-${randomBytes(12).toString('hex')}`;
   const configId = 'a11ce0000000c0f1';
 
   before(async function () {
     // npm install fetches undici and sharp from the registry.
     this.timeout(300_000);
-    assert.ok(existsSync(redJs), `no Node-RED at ${redJs} (PACK_TEST_NODE_RED)`);
-    work = await mkdtemp(join(tmpdir(), 'bfl-pack-test-'));
-    await run(process.execPath, [join(repoRoot, 'scripts', 'build.mjs')], repoRoot, 120_000);
-
-    const packed = JSON.parse(await npm(['pack', '--json', '--pack-destination', work], repoRoot, 120_000)) as Array<{
-      filename: string;
-      files: Array<{ path: string }>;
-    }>;
-    const tarball = join(work, packed[0]!.filename);
-    packedFiles = packed[0]!.files.map((file) => file.path);
-
-    userDir = join(work, 'userdir');
-    await mkdir(userDir);
-    await writeFile(
-      join(userDir, 'package.json'),
-      JSON.stringify({ name: 'node-red-project', description: 'pack test', version: '0.0.1', private: true }),
-    );
-    await npm(['install', '--no-audit', '--no-fund', tarball], userDir, 240_000);
-
-    const port = await freePort();
-    const settingsFile = join(work, 'settings.js');
-    const settings = {
-      uiHost: '127.0.0.1',
-      uiPort: port,
-      flowFile: 'flows.json',
-      credentialSecret: randomBytes(16).toString('hex'),
-      logging: { console: { level: 'info', metrics: false, audit: false } },
-      telemetry: { enabled: false, updateNotification: false },
-      externalModules: { autoInstall: false, palette: { allowInstall: false } },
-      functionExternalModules: false,
-      editorTheme: { tours: false, projects: { enabled: false } },
-      // Poll the emulator often: the end-to-end run then takes about a second.
-      bflConfigPollInterval: 100,
-    };
-    await writeFile(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-    nodeRed = await startNodeRedProcess({ redJs, userDir, settingsFile, port, env: childEnv(), timeoutMs: 60_000 });
-    const base = nodeRed.url;
-    api = (path, options) => httpRequest(`${base}${path}`, options);
+    // Poll the emulator often: the end-to-end run then takes about a second.
+    packed = await startPackedNodeRed({ settings: { bflConfigPollInterval: 100 } });
+    ({ userDir, packedFiles, nodeRed, api } = packed);
   });
 
   after(async function () {
     this.timeout(60_000);
-    await nodeRed?.stop();
-    if (work && !process.env.PACK_TEST_KEEP) await rm(work, { recursive: true, force: true });
+    await packed?.stop();
   });
 
   afterEach(function () {
     if (this.currentTest?.state === 'failed' && nodeRed) {
       console.log(`--- Node-RED output ---\n${nodeRed.output()}\n--- end of Node-RED output ---`);
     }
+  });
+
+  it('runs on the Node-RED and the Node.js it was given', async function () {
+    const answer = await api('/settings');
+    assert.equal(answer.status, 200);
+    const reported = (answer.json() as { version?: string }).version;
+    // Node-RED adds "-git" when it finds a .git folder above it (as the repository's devDependency does).
+    const version = nodeRedPackageVersion();
+    assert.ok(
+      reported === version || reported === `${version}-git`,
+      `GET /settings reports Node-RED ${String(reported)}, but ${version} was started`,
+    );
+    assert.ok(nodeRed!.output().includes(`Node-RED version: v${reported!}`), 'no Node-RED version in the banner');
+    const node = execFileSync(nodeBinary, ['--version'], { encoding: 'utf8' }).trim();
+    assert.match(nodeRed!.output(), new RegExp(`Node\\.js\\s+version: ${node.replace(/\./g, '\\.')}\\s`));
+    const expectNodeRed = process.env.PACK_TEST_EXPECT_NODE_RED_MAJOR;
+    if (expectNodeRed) assert.equal(reported!.split('.')[0], expectNodeRed, `expected Node-RED ${expectNodeRed}.x`);
+    const expectNode = process.env.PACK_TEST_EXPECT_NODE_MAJOR;
+    if (expectNode) assert.equal(node.replace(/^v/, '').split('.')[0], expectNode, `expected Node.js ${expectNode}.x`);
+    console.log(`      (Node-RED ${reported} on Node.js ${node})`);
   });
 
   it('packs the compiled nodes with their editor files, catalogs and icon beside them, and the examples', function () {
@@ -265,7 +220,15 @@ describe('packed package in a real Node-RED', function () {
       assert.equal(answer.status, 200);
       const catalog = answer.json() as Record<string, unknown>;
       assert.deepEqual(Object.keys(catalog).sort(), Object.keys(expected).sort());
-      assert.deepEqual(catalog[type], expected[type]);
+      const served = { ...(catalog[type] as Record<string, unknown>) };
+      const source = { ...(expected[type] as Record<string, unknown>) };
+      if (type === 'bfl-fill' && source.messages === undefined) {
+        // The build merges the engine's runtime messages (lib/messages/en.json) in under bfl-fill.messages.
+        const engine = JSON.parse(readFileSync(join(repoRoot, 'lib', 'messages', 'en.json'), 'utf8')) as unknown;
+        assert.deepEqual(served.messages, engine, 'bfl-fill.messages is not lib/messages/en.json');
+        delete served.messages;
+      }
+      assert.deepEqual(served, source);
     });
 
     it(`serves the German message catalog of ${type}`, async function () {
