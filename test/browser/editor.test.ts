@@ -254,7 +254,33 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     assert.equal(await page.locator('#node-input-safetyTolerance').inputValue(), '2');
     assert.equal(await page.locator('#node-input-promptUpsampling').isChecked(), false);
     assert.equal(await field(page, 'timeout').inputValue(), '300');
-    for (const prop of ['prompt', 'steps', 'guidance', 'seed', 'timeout', 'outputFormat', 'safetyTolerance']) {
+    assert.equal(await page.locator('#node-input-maskInvert').inputValue(), 'false');
+    assert.equal(await field(page, 'maskGrow').inputValue(), '0');
+    assert.equal(await field(page, 'maskFeather').inputValue(), '0');
+    assert.equal(await page.locator('#node-input-pasteBack').isChecked(), true);
+    assert.equal(await page.locator('#node-input-cropToMask').isChecked(), false);
+    assert.equal(
+      await page.locator('#node-input-cropMargin').isVisible(),
+      false,
+      'crop margin shows only when cropping',
+    );
+    await page.locator('#node-input-cropToMask').check();
+    assert.equal(await field(page, 'cropMargin').inputValue(), '64');
+    assert.equal(await field(page, 'maxMegapixels').inputValue(), '');
+    assert.equal(await page.locator('#node-input-preview').isChecked(), false);
+    for (const prop of [
+      'prompt',
+      'steps',
+      'guidance',
+      'seed',
+      'timeout',
+      'outputFormat',
+      'safetyTolerance',
+      'maskGrow',
+      'maskFeather',
+      'cropMargin',
+      'maxMegapixels',
+    ]) {
       assert.ok(await field(page, prop).isVisible(), `${prop} is not visible`);
     }
     for (const [prop, label] of Object.entries(catalog('en-US', 'bfl-fill').label as Record<string, string>)) {
