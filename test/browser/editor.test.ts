@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { PACKAGE, repoRoot, startPackedNodeRed, type PackedNodeRed } from '../pack/packed-node-red';
 
@@ -443,6 +444,41 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     }
     assert.match(text(await help.innerText()), /FLUX\.1 Fill \[pro\]/);
     await page.screenshot({ path: join(ARTIFACTS, 'help-sidebar.png') });
+  });
+
+  it('shows a preview of the last result under the node when preview is on', async function () {
+    const page = await openEditor();
+    const { tab, fill, flow } = fillFlow({ region: 'emulator', name: '', baseUrl: '', maxConcurrent: 24 });
+    const image = await sharp({ create: { width: 48, height: 32, channels: 3, background: '#3060a0' } })
+      .png()
+      .toBuffer();
+    const inject = newId();
+    const withPreview = flow.map((node) =>
+      (node as { id: string }).id === fill ? { ...node, preview: true, outputFormat: 'png' } : node,
+    );
+    withPreview.push({
+      id: inject,
+      type: 'inject',
+      z: tab,
+      x: 80,
+      y: 120,
+      props: [{ p: 'payload' }, { p: 'mask', v: '[{"x":8,"y":8,"width":16,"height":12}]', vt: 'json' }],
+      payload: image.toString('base64'),
+      payloadType: 'str',
+      repeat: '',
+      once: false,
+      wires: [[fill]],
+    });
+    await importFlow(page, withPreview);
+    await showTab(page, tab);
+    await page.locator('#red-ui-header-button-deploy').click();
+    await page.locator('.red-ui-notification', { hasText: 'Successfully deployed' }).waitFor();
+    await canvasNode(page, inject).locator('.red-ui-flow-node-button').click();
+    const preview = page.locator(`#bfl-fill-preview-${fill}`);
+    await preview.waitFor({ state: 'attached' });
+    assert.match((await preview.getAttribute('href')) ?? '', /^data:image\/jpeg;base64,/);
+    assert.deepEqual([await preview.getAttribute('width'), await preview.getAttribute('height')], ['48', '32']);
+    await canvasNode(page, fill).screenshot({ path: join(ARTIFACTS, 'preview-under-node.png') });
   });
 
   it('shows the German labels of the fill dialog when the browser is German', async function () {
