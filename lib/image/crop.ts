@@ -7,9 +7,11 @@
  * - API_MAX_PIXELS = 20 MP is the hard limit. BFL does not document one for FLUX.1 Fill; 20 MP is its
  *   documented input limit for FLUX.2 and what its own SDK enforces for the FLUX.1 tools it validates
  *   (reference/bfl-api.md §9), so it is the largest size with evidence that the API takes it.
- * - The default cap (fill-options.ts) is 4 MP: BFL's FLUX.1 models output up to about 1.6 MP, so more
- *   detail than that is not generated anyway, and ComfyUI's official Fill node sends at most 2048×2048. With
- *   paste-back, the pixels outside the mask keep the input's full resolution whatever the cap.
+ * - There is no cap by default (the node's contract: an empty maxMegapixels means none), so an image goes as
+ *   it is up to the hard limit. A cap of about 4 MP is a sensible choice for big snapshots: BFL's FLUX.1
+ *   models output up to about 1.6 MP, so more detail than that is not generated anyway, and ComfyUI's
+ *   official Fill node sends at most 2048×2048. With paste-back, the pixels outside the mask keep the input's
+ *   full resolution whatever the cap.
  * - WORKING_PIXELS = 1024×1024 for crops: FLUX.1's native resolution. A crop is never upscaled more than 2×:
  *   a small mask gets more context (the crop grows to at least a quarter of the working size) instead. A crop
  *   that would take the whole image is no crop: the image is sent as without cropToMask.
