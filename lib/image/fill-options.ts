@@ -7,6 +7,7 @@
 import { inspect } from 'node:util';
 import { invalidInput } from '../bfl/errors';
 import { text, type Text } from '../messages';
+import { isGiven, toNumber } from '../values';
 
 export interface FillImageOptions {
   /** Fill what the mask marks as keep, and keep what it marks as fill. Default false. */
@@ -61,25 +62,12 @@ export const FILL_IMAGE_LIMITS = Object.freeze({
 
 type OptionName = keyof ResolvedFillImageOptions;
 
-function isGiven(value: unknown): boolean {
-  return value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
-}
-
 function shown(value: unknown): Text | string {
   if (typeof value === 'string') {
     return text('geometry.value.quoted', { text: value.length > 40 ? `${value.slice(0, 40)}…` : value });
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return inspect(value, { depth: 0, breakLength: Infinity }).slice(0, 60);
-}
-
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const parsed = Number(value.trim());
-    return Number.isNaN(parsed) ? undefined : parsed;
-  }
-  return undefined;
 }
 
 function booleanOption(name: OptionName, value: unknown, fallback: boolean): boolean {

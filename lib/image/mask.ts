@@ -3,7 +3,7 @@
  * kept, nothing in between (the API's handling of grey is undocumented; reference/bfl-api.md §2).
  * Built from msg.mask, or from the image's alpha channel when there is no msg.mask.
  */
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { invalidInput } from '../bfl/errors';
 import { text, type Text } from '../messages';
 import { decode, type SourceImage } from './decode';
@@ -45,7 +45,13 @@ export function checkSameSize(mask: SourceImage, image: SourceImage): void {
  * in that order whatever the call order.
  */
 export async function maskFromImage(mask: SourceImage): Promise<Buffer> {
-  const binary = await decode(mask, (image) =>
+  const binary = await decodeBinaryMask(mask);
+  return encodeMask(binary, () => text('mask.noWhite', { property: mask.property }));
+}
+
+/** A mask image as one upright plane of 0 and 255, by the rule above. */
+export function decodeBinaryMask(mask: SourceImage): Promise<{ data: Buffer; info: OutputInfo }> {
+  return decode(mask, (image) =>
     image
       .autoOrient()
       .flatten({ background: '#000000' })
@@ -55,7 +61,6 @@ export async function maskFromImage(mask: SourceImage): Promise<Buffer> {
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true }),
   );
-  return encodeMask(binary, () => text('mask.noWhite', { property: mask.property }));
 }
 
 /** Transparent (alpha below 128) fills. */

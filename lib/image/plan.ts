@@ -18,7 +18,7 @@ import { resolveFillImageOptions, type FillImageOptions, type ResolvedFillImageO
 import { encodeImage } from './image';
 import { readBytes } from './input';
 import { resolveLimits, type ResolvedLimits } from './limits';
-import { checkSameSize } from './mask';
+import { checkSameSize, decodeBinaryMask } from './mask';
 import { growMask, invertMask } from './mask-ops';
 import {
   loadRegion,
@@ -149,17 +149,7 @@ async function readMask(
   if (maskBytes) {
     const maskSource = await probe(maskBytes, MASK_PROPERTY, limits);
     checkSameSize(maskSource, source);
-    // The same rule as mask.ts: transparent counts as black, then greyscale, and 128 or brighter fills.
-    const { data, info } = await decode(maskSource, (pipeline) =>
-      pipeline
-        .autoOrient()
-        .flatten({ background: '#000000' })
-        .greyscale()
-        .threshold(128)
-        .toColourspace('b-w')
-        .raw({ depth: 'uchar' })
-        .toBuffer({ resolveWithObject: true }),
-    );
+    const { data, info } = await decodeBinaryMask(maskSource);
     region = await regionFromPlane(data, wholeImage(info.width, info.height), width, height);
     if (!region && !allowEmpty) throw invalidInput(text('geometry.maskEmpty', { property: MASK_PROPERTY }));
     return region;

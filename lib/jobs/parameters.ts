@@ -5,6 +5,7 @@
 import { invalidInput } from '../bfl/errors';
 import type { FillParameters, OutputFormat } from '../bfl/types';
 import { text, type Text } from '../messages';
+import { isGiven, toNumber } from '../values';
 
 export const FILL_DEFAULTS = {
   prompt: '',
@@ -46,10 +47,6 @@ export interface FillSettings {
   timeoutMs: number;
 }
 
-function isGiven(value: unknown): boolean {
-  return value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
-}
-
 /** The offending value for a message: a short quoted excerpt, a kind of thing, or the literal (14, NaN, true). */
 function describe(value: unknown): Text | string {
   if (typeof value === 'string')
@@ -62,15 +59,6 @@ function describe(value: unknown): Text | string {
 
 /** Catalog key below `parameters.name.` of a checked field. */
 type FieldName = 'steps' | 'guidance' | 'safetyTolerance' | 'promptUpsampling' | 'timeout';
-
-function toNumber(value: unknown): number | undefined {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '') {
-    const parsed = Number(value.trim());
-    return Number.isNaN(parsed) ? undefined : parsed;
-  }
-  return undefined;
-}
 
 function numberInRange(
   name: FieldName,
