@@ -13,6 +13,7 @@
  *   examples/01 Fill an image with a mask.json
  *   examples/02 Fill using the alpha channel.json
  *   examples/03 Route moderation and errors.json
+ *   examples/04 Fill a file with a mask file.json
  *
  * The example flows embed the small PNGs as base64 strings, so they are generated here rather than edited by hand:
  * change the flows in this file and run it again.
@@ -542,6 +543,118 @@ function example3(b64) {
   ];
 }
 
+function example4(b64) {
+  const id = (n) => `b1f1c0de040000${String(n).padStart(2, '0')}`;
+  const fill = id(20);
+  const dir = '/tmp/bfl-example';
+  const setProp = (p, to, tot = 'str') => ({ t: 'set', p, pt: 'msg', to, tot });
+  const moveProp = (p, to) => ({ t: 'move', p, pt: 'msg', to, tot: 'msg' });
+  const change = (n, name, rules, x, y, wires) => ({ id: id(n), type: 'change', name, rules, x, y, wires: [wires] });
+  const readFile = (n, name, x, y, wires) => ({
+    id: id(n),
+    type: 'file in',
+    name,
+    filename: 'filename',
+    filenameType: 'msg',
+    format: '',
+    chunk: false,
+    sendError: false,
+    encoding: 'none',
+    allProps: false,
+    x,
+    y,
+    wires: [wires],
+  });
+  const writeFile = (n, name, x, y, wires = []) => ({
+    id: id(n),
+    type: 'file',
+    name,
+    filename: 'filename',
+    filenameType: 'msg',
+    appendNewline: false,
+    createDir: true,
+    overwriteFile: 'true',
+    encoding: 'none',
+    x,
+    y,
+    wires: [wires],
+  });
+  return [
+    comment(
+      id(1),
+      'Fill a file with a mask file',
+      [
+        `1. Click **write sample files**: it writes a small picture and its mask to \`${dir}/\`.`,
+        '   (Skip this with pictures of your own.)',
+        `2. Click **fill the file**: the flow reads \`picture.png\` and \`mask.png\` from \`${dir}/\`, sends them`,
+        `   through the **bfl fill** node and writes the result to \`${dir}/result.jpg\`.`,
+        '',
+        'The file names are set in the change nodes; point them at your own files (the mask must have the',
+        "picture's size: white = fill, black = keep). Read files with the output **a single Buffer object**.",
+        '',
+        'Runs offline on the emulator region (nothing billed, synthetic fill). Errors of the files or the fill',
+        'reach the Catch node.',
+      ].join('\n'),
+      300,
+      40,
+    ),
+    injectNode(
+      id(2),
+      'write sample files',
+      [
+        { p: 'payload', v: b64.smallPng, vt: 'str' },
+        { p: 'mask', v: b64.smallMask, vt: 'str' },
+      ],
+      160,
+      100,
+      [id(3)],
+    ),
+    {
+      id: id(3),
+      type: 'function',
+      name: 'picture and mask as files',
+      func: [
+        `const dir = '${dir}';`,
+        'return [',
+        "  { payload: Buffer.from(msg.payload, 'base64'), filename: `${dir}/picture.png` },",
+        "  { payload: Buffer.from(msg.mask, 'base64'), filename: `${dir}/mask.png` },",
+        '];',
+      ].join('\n'),
+      outputs: 2,
+      timeout: 0,
+      noerr: 0,
+      initialize: '',
+      finalize: '',
+      libs: [],
+      x: 380,
+      y: 100,
+      wires: [[id(4)], [id(4)]],
+    },
+    writeFile(4, 'write sample file', 600, 100),
+    injectNode(id(10), 'fill the file', [], 140, 180, [id(11)]),
+    change(11, 'picture file', [setProp('filename', `${dir}/picture.png`)], 310, 180, [id(12)]),
+    readFile(12, 'read picture', 480, 180, [id(13)]),
+    change(13, 'mask file', [moveProp('payload', 'picture'), setProp('filename', `${dir}/mask.png`)], 640, 180, [
+      id(14),
+    ]),
+    readFile(14, 'read mask', 790, 180, [id(15)]),
+    change(15, 'picture + mask', [moveProp('payload', 'mask'), moveProp('picture', 'payload')], 160, 260, [fill]),
+    fillNode(fill, id(90), {
+      name: 'replace the boat',
+      prompt: 'calm lake water reflecting the sunset sky',
+      x: 350,
+      y: 260,
+      wires: [[id(21)]],
+    }),
+    change(21, 'result file', [setProp('filename', `${dir}/result.jpg`)], 540, 260, [id(22)]),
+    writeFile(22, 'write result', 720, 260, [id(23)]),
+    debugNode(id(23), 'result (msg.bfl)', 'bfl', 910, 260),
+    catchNode(id(30), 'errors', [id(12), id(14), fill, id(22)], 150, 320, [id(31)]),
+    debugNode(id(31), 'error', 'error', 350, 320),
+    emulatorConfig(id(90)),
+  ];
+}
+
 async function writeExamples(files) {
   const b64 = {
     smallPng: files['sample-small.png'].toString('base64'),
@@ -552,6 +665,7 @@ async function writeExamples(files) {
     '01 Fill an image with a mask.json': example1(b64),
     '02 Fill using the alpha channel.json': example2(b64),
     '03 Route moderation and errors.json': example3(b64),
+    '04 Fill a file with a mask file.json': example4(b64),
   };
   for (const [name, flow] of Object.entries(flows)) {
     await writeFile(join(examplesDir, name), JSON.stringify(flow, null, 4) + '\n');
