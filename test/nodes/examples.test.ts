@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { configNode, fillNode, helper, node, settings } from './flow';
 
-const CORE = join(require.resolve('@node-red/nodes/package.json'), '..', 'core');
+// Core nodes are plain CommonJS files found at run time, not modules TypeScript can import.
+const loadCore = createRequire(__filename);
+const CORE = join(loadCore.resolve('@node-red/nodes/package.json'), '..', 'core');
 const coreNodes = [
   'common/20-inject.js',
   'common/25-catch.js',
@@ -18,7 +21,7 @@ const coreNodes = [
   'function/10-switch.js',
   'function/15-change.js',
   'storage/10-file.js',
-].map((file) => require(join(CORE, file)) as (red: unknown) => void);
+].map((file) => loadCore(join(CORE, file)) as (red: unknown) => void);
 
 type FlowNode = { id: string; type: string; name?: string; wires?: string[][] } & Record<string, unknown>;
 
