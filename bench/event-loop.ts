@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import sharp from 'sharp';
+import { emulatorEndpoint } from '../lib/bfl/regions';
 import { FillService } from '../lib/jobs/fill-service';
 import { prepareFillImages } from '../lib/image';
 
@@ -81,7 +82,7 @@ async function measure<T>(work: () => Promise<T>): Promise<{ maxMs: number; p99M
 async function main(): Promise<void> {
   const emulator = await startEmulatorProcess();
   const service = new FillService({
-    endpoint: { baseUrl: emulator.apiUrl, trustedOrigins: [emulator.clusterUrl], trustBflHosts: false, emulated: true },
+    endpoint: emulatorEndpoint(emulator),
     apiKey: KEY,
     maxConcurrent: 1,
     pollSchedule: { initialMs: 50, maxMs: 100 },

@@ -3,7 +3,7 @@
  */
 export * from './bfl/errors';
 export type { FillParameters, OutputFormat, SubmittedTask } from './bfl/types';
-export { REGIONS, type Region, type ApiEndpoint } from './bfl/regions';
+export { REGIONS, emulatorEndpoint, type Region, type ApiEndpoint } from './bfl/regions';
 export { BflClient, type BflClientOptions } from './bfl/client';
 export {
   FillService,

@@ -53,14 +53,14 @@ try {
   process.stderr.write(`dist/ is missing or incomplete; run \`npm run build\` first.\n${String(error)}\n`);
   process.exit(1);
 }
-const { BflEmulator, FillService, fill } = engine;
+const { BflEmulator, FillService, emulatorEndpoint, fill } = engine;
 const { geometryMaskPng } = imageEngine;
 
 /** One fill of the sample through the emulator, as the bfl-fill node would run it. */
 async function runFill(input) {
   const emulator = await BflEmulator.start({ processingMs: 50, keys: { [KEY]: 1000 } });
   const service = new FillService({
-    endpoint: { baseUrl: emulator.apiUrl, trustedOrigins: [emulator.clusterUrl], trustBflHosts: false, emulated: true },
+    endpoint: emulatorEndpoint(emulator),
     apiKey: KEY,
     maxConcurrent: 1,
     retry: { baseDelayMs: 5, maxDelayMs: 20 },

@@ -50,6 +50,14 @@ export function bflRegionEndpoint(region: 'global' | 'eu' | 'us'): ApiEndpoint {
   return { baseUrl: BFL_BASE_URLS[region], trustedOrigins: [], trustBflHosts: true, emulated: false };
 }
 
+/**
+ * The built-in emulator: its API origin, and its cluster origin (where its polling URLs point) may see the key,
+ * as BFL's cluster hosts may for the real regions.
+ */
+export function emulatorEndpoint(origins: { apiUrl: string; clusterUrl: string }): ApiEndpoint {
+  return { baseUrl: origins.apiUrl, trustedOrigins: [origins.clusterUrl], trustBflHosts: false, emulated: true };
+}
+
 export function customEndpoint(baseUrl: string): ApiEndpoint {
   return { baseUrl, trustedOrigins: [], trustBflHosts: false, emulated: false };
 }

@@ -7,6 +7,7 @@ import { cancelledError, emulatorStartError, invalidInput, noKeyError } from '..
 import {
   bflRegionEndpoint,
   customEndpoint,
+  emulatorEndpoint,
   isRegion,
   normaliseBaseUrl,
   type ApiEndpoint,
@@ -155,12 +156,7 @@ export class Account {
       } catch (error) {
         throw emulatorStartError(error);
       }
-      return {
-        baseUrl: emulator.apiUrl,
-        trustedOrigins: [emulator.clusterUrl],
-        trustBflHosts: false,
-        emulated: true,
-      };
+      return emulatorEndpoint(emulator);
     }
     if (region === 'custom') return customEndpoint(this.settings.baseUrl!);
     return bflRegionEndpoint(region);

@@ -2,17 +2,12 @@
 import sharp from 'sharp';
 import { BflEmulator, type EmulatorOptions } from '../../lib/emulator';
 import { FillService, type FillServiceOptions } from '../../lib/jobs/fill-service';
-import type { ApiEndpoint } from '../../lib/bfl/regions';
+import { emulatorEndpoint } from '../../lib/bfl/regions';
 
 export const TEST_KEY = 'bfl_test_key_0001';
 
 export function startEmulator(options: EmulatorOptions = {}): Promise<BflEmulator> {
   return BflEmulator.start({ processingMs: 30, keys: { [TEST_KEY]: 1000 }, ...options });
-}
-
-/** The endpoint the `emulator` region builds: the API origin plus its cluster origin may see the key. */
-export function emulatorEndpoint(emulator: BflEmulator): ApiEndpoint {
-  return { baseUrl: emulator.apiUrl, trustedOrigins: [emulator.clusterUrl], trustBflHosts: false, emulated: true };
 }
 
 export function fastService(emulator: BflEmulator, options: Partial<FillServiceOptions> = {}): FillService {
