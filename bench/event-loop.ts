@@ -13,8 +13,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import sharp from 'sharp';
-import { emulatorEndpoint } from '../lib/bfl/regions';
-import { FillService } from '../lib/jobs/fill-service';
+import { emulatorEndpoint } from '../lib/api/regions';
+import { FillService } from '../lib/engine/service';
 import { prepareFillImages } from '../lib/image';
 
 const WIDTH = 4000;

@@ -1,11 +1,11 @@
 /**
  * Node-RED glue for the `bfl-config` node: it holds the API key as a password credential and owns the
- * account's engine (lib/jobs/account). Also serves the editor's "Check key" button.
+ * account's engine (lib/engine/account). Also serves the editor's "Check key" button.
  */
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
-import { asBflError, checkKeyTimeoutError, localise, type BflError } from '../lib/bfl/errors';
-import { Account } from '../lib/jobs/account';
+import { asBflError, checkKeyTimeoutError, localise, type BflError } from '../lib/errors';
+import { Account } from '../lib/engine/account';
 import { render, text } from '../lib/messages';
 import { errorMessage, runtimeTranslate } from './i18n';
 import { tuningFromSettings } from './settings';

@@ -1,13 +1,13 @@
 /**
  * Node-RED glue for the `bfl-fill` node: evaluates the node's fields, hands the message's images to the
- * engine (lib/jobs/fill-job), reports progress as status and the outcome through send/done. Everything it
+ * engine (lib/engine/fill), reports progress as status and the outcome through send/done. Everything it
  * decides is in lib/; this file only translates.
  */
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
-import { BflError, invalidInput } from '../lib/bfl/errors';
-import { fill, previewOf, type FillOutcome } from '../lib/jobs/fill-job';
-import type { RawFillInputs } from '../lib/jobs/parameters';
-import { StatusReporter, type StatusView } from '../lib/jobs/status';
+import { BflError, invalidInput } from '../lib/errors';
+import { fill, previewOf, type FillOutcome } from '../lib/engine/fill';
+import type { RawFillInputs } from '../lib/engine/parameters';
+import { StatusReporter, type StatusView } from '../lib/engine/status';
 import { text } from '../lib/messages';
 import { localiseError, runtimeTranslate } from './i18n';
 import type { BflConfigNode } from './types';
@@ -23,7 +23,7 @@ const FIELDS = [
   'promptUpsampling',
   'timeout',
 ] as const;
-/** The image options (lib/image/fill-options), with TypedInput companions too. */
+/** The image options (lib/fields), with TypedInput companions too. */
 const IMAGE_FIELDS = [
   'maskInvert',
   'maskGrow',

@@ -5,7 +5,7 @@
  * identity RED._) falls back to the engine's English.
  */
 import type { NodeAPI } from 'node-red';
-import { BflError, localise } from '../lib/bfl/errors';
+import { BflError, localise } from '../lib/errors';
 import { withFallback, type Translate } from '../lib/messages';
 import { PACKAGE } from '../lib/package-info';
 

@@ -2,7 +2,7 @@
  * Optional tuning from Node-RED's settings.js, named after the config node (`bflConfig...`). Users rarely
  * need them; tests use them to poll fast against the emulator.
  */
-import type { AccountTuning } from '../lib/jobs/account';
+import type { AccountTuning } from '../lib/engine/account';
 
 function positiveNumber(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;

@@ -1,7 +1,7 @@
 /** Shapes shared by the two nodes' glue. */
 import type { Node, NodeDef } from 'node-red';
-import type { BflError } from '../lib/bfl/errors';
-import type { Account } from '../lib/jobs/account';
+import type { BflError } from '../lib/errors';
+import type { Account } from '../lib/engine/account';
 
 export interface BflConfigDef extends NodeDef {
   region?: string;

@@ -18,10 +18,10 @@
  * - Sides of a resampled image are multiples of 32 (FLUX's latents are 1/8 of the image, packed in 2×2
  *   patches; FLUX.1's text-to-image sizes must be multiples of 32), so the server has nothing to crop or pad.
  */
-import { invalidInput } from '../bfl/errors';
+import { invalidInput } from '../errors';
 import { text } from '../messages';
 import { boxArea, expand, growTo, sameBox, wholeImage, type Box } from './box';
-import type { ResolvedFillImageOptions } from './fill-options';
+import type { ResolvedFillImageOptions } from '../fields';
 import { formatPixels } from './limits';
 
 export const API_MAX_PIXELS = 20_000_000;

@@ -4,7 +4,7 @@
  * All pixel work runs in sharp's worker threads; nothing here touches pixels in JavaScript.
  */
 import sharp, { type Metadata, type Sharp } from 'sharp';
-import { invalidInput, isBflError, type BflError } from '../bfl/errors';
+import { invalidInput, isBflError, type BflError } from '../errors';
 import { text } from '../messages';
 import { formatPixels, type ResolvedLimits } from './limits';
 

@@ -16,6 +16,6 @@ export {
   resolveFillImageOptions,
   type FillImageOptions,
   type ResolvedFillImageOptions,
-} from './fill-options';
+} from '../fields';
 export { API_MAX_PIXELS } from './crop';
 export { makePreview, PREVIEW_MAX_SIDE, type Preview } from './preview';

@@ -2,7 +2,7 @@
  * Turning whatever a flow put in msg.payload / msg.mask into bytes, before any decoding: type checks, base64
  * and data URLs, and the byte limit. Every refusal names the property, what it held and how to fix it.
  */
-import { invalidInput, type BflError } from '../bfl/errors';
+import { invalidInput, type BflError } from '../errors';
 import { text, type Text } from '../messages';
 import { formatBytes, resolveLimits, type ResolvedLimits } from './limits';
 import type { ImageLimits } from './types';

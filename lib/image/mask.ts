@@ -4,7 +4,7 @@
  * Built from msg.mask, or from the image's alpha channel when there is no msg.mask.
  */
 import sharp, { type OutputInfo } from 'sharp';
-import { invalidInput } from '../bfl/errors';
+import { invalidInput } from '../errors';
 import { text, type Text } from '../messages';
 import { decode, type SourceImage } from './decode';
 

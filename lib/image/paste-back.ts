@@ -16,7 +16,7 @@
  * JavaScript.
  */
 import sharp, { type Sharp } from 'sharp';
-import { BflError, downloadError } from '../bfl/errors';
+import { BflError, downloadError } from '../errors';
 import { text } from '../messages';
 import { relativeTo, type Box } from './box';
 import { open } from './decode';

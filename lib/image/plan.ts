@@ -9,12 +9,12 @@
  * and the sent image.
  */
 import sharp from 'sharp';
-import { invalidInput } from '../bfl/errors';
+import { invalidInput } from '../errors';
 import { text } from '../messages';
 import { relativeTo, sameBox, wholeImage, type Box } from './box';
 import { checkSendable, planSendArea, type SendArea } from './crop';
 import { decode, probe, type SourceImage } from './decode';
-import { resolveFillImageOptions, type FillImageOptions, type ResolvedFillImageOptions } from './fill-options';
+import { resolveFillImageOptions, type FillImageOptions, type ResolvedFillImageOptions } from '../fields';
 import { encodeImage } from './image';
 import { readBytes } from './input';
 import { resolveLimits, type ResolvedLimits } from './limits';

@@ -2,7 +2,7 @@
  * From msg.payload and msg.mask to the two byte strings the API gets. Everything that can be refused is
  * refused here, before a task exists, so bad input costs no credit.
  */
-import { invalidInput } from '../bfl/errors';
+import { invalidInput } from '../errors';
 import { text } from '../messages';
 import { probe } from './decode';
 import { encodeImage } from './image';

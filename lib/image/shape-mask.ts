@@ -4,7 +4,7 @@
  * rectangle with whole-pixel edges fills exactly its pixels.
  */
 import sharp from 'sharp';
-import { invalidInput } from '../bfl/errors';
+import { invalidInput } from '../errors';
 import { text } from '../messages';
 import { wholeImage, type Box } from './box';
 import { regionFromPlane, regionToPng, type MaskRegion } from './mask-region';

@@ -36,7 +36,7 @@
  *   messages use the size as a hint (relative shapes that land outside the image with values over 2; pixel
  *   shapes that cover nothing with every value within 0..1).
  */
-import { invalidInput, type BflError } from '../bfl/errors';
+import { invalidInput, type BflError } from '../errors';
 import { text, type Text } from '../messages';
 import { describe } from './input';
 

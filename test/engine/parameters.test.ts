@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { resolveFillSettings } from '../../lib/jobs/parameters';
+import { resolveFillSettings } from '../../lib/engine/parameters';
 
 function invalid(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (error: { code?: string; message: string }) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describeJobs, describeOutcome, StatusReporter, type StatusView } from '../../lib/jobs/status';
+import { describeJobs, describeOutcome, StatusReporter, type StatusView } from '../../lib/engine/status';
 
 describe('node status', () => {
   it('summarises one job by its phase', () => {

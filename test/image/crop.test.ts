@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { boxArea, contains, expand, wholeImage, type Box } from '../../lib/image/box';
 import { API_MAX_PIXELS, WORKING_PIXELS, checkSendable, planSendArea } from '../../lib/image/crop';
-import { FILL_IMAGE_DEFAULTS } from '../../lib/image/fill-options';
+import { FILL_IMAGE_DEFAULTS } from '../../lib/fields';
 import { invalidInputMatching } from './fixtures';
 
 const options = (overrides: Partial<typeof FILL_IMAGE_DEFAULTS> = {}) => ({ ...FILL_IMAGE_DEFAULTS, ...overrides });

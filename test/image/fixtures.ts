@@ -1,7 +1,7 @@
 /** Test images made with sharp on the fly; no binary fixtures. */
 import assert from 'node:assert/strict';
 import sharp, { type Sharp } from 'sharp';
-import { isBflError } from '../../lib/bfl/errors';
+import { isBflError } from '../../lib/errors';
 
 export type Rgb = [number, number, number];
 

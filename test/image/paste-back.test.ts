@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { isBflError } from '../../lib/bfl/errors';
-import type { FillParameters } from '../../lib/bfl/types';
+import { isBflError } from '../../lib/errors';
+import type { FillParameters } from '../../lib/api/types';
 import type { BflEmulator } from '../../lib/emulator';
 import { composeResult } from '../../lib/image/paste-back';
 import { geometryMaskPng, planInputs } from '../../lib/image/plan';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isBflError } from '../../lib/bfl/errors';
+import { isBflError } from '../../lib/errors';
 import { maskFromShapes } from '../../lib/image/shape-mask';
 import { isShapeMask, parseShapes } from '../../lib/image/shapes';
 import { ENGINE_CATALOGS, catalogTranslate, render } from '../../lib/messages';

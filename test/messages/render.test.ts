@@ -12,9 +12,9 @@ import {
   requestModeratedError,
   serverError,
   timeoutError,
-} from '../../lib/bfl/errors';
+} from '../../lib/errors';
 import { prepareFillImages } from '../../lib/image';
-import { resolveFillSettings } from '../../lib/jobs/parameters';
+import { resolveFillSettings } from '../../lib/engine/parameters';
 import { catalogTranslate, interpolate, render, text, withFallback, type Translate } from '../../lib/messages';
 import { gradientPng, rectangleMask } from '../support/emulator';
 

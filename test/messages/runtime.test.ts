@@ -3,7 +3,7 @@
  * `messages`, in the runtime's language; whatever RED._ lacks falls back to the engine's English.
  */
 import assert from 'node:assert/strict';
-import { invalidInput, timeoutError } from '../../lib/bfl/errors';
+import { invalidInput, timeoutError } from '../../lib/errors';
 import { ENGINE_CATALOGS, interpolate, render, text } from '../../lib/messages';
 import { PACKAGE } from '../../lib/package-info';
 import { errorMessage, FILL_NAMESPACE, localiseError, runtimeTranslate } from '../../nodes/i18n';

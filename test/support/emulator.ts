@@ -1,8 +1,8 @@
 /** Test helpers around the emulator: a fast emulator, fast services, and small images. */
 import sharp from 'sharp';
 import { BflEmulator, type EmulatorOptions } from '../../lib/emulator';
-import { FillService, type FillServiceOptions } from '../../lib/jobs/fill-service';
-import { emulatorEndpoint } from '../../lib/bfl/regions';
+import { FillService, type FillServiceOptions } from '../../lib/engine/service';
+import { emulatorEndpoint } from '../../lib/api/regions';
 
 export const TEST_KEY = 'bfl_test_key_0001';
 

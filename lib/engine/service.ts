@@ -3,16 +3,16 @@
  * images to result image: queue -> submit -> poll -> download. It knows nothing of Node-RED.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BflClient } from '../bfl/client';
-import { BflError, cancelledError, downloadError, timeoutError } from '../bfl/errors';
-import type { ApiEndpoint } from '../bfl/regions';
-import type { RetryPolicy } from '../bfl/retry';
-import type { FillParameters, ReadyResult, SubmittedTask } from '../bfl/types';
+import { BflClient } from '../api/client';
+import { BflError, cancelledError, downloadError, timeoutError } from '../errors';
+import type { ApiEndpoint } from '../api/regions';
+import type { RetryPolicy } from '../api/retry';
+import type { FillParameters, ReadyResult, SubmittedTask } from '../api/types';
 import type { PreparedImages } from '../image';
 import { text } from '../messages';
 import type { PhaseListener } from './phases';
-import { DEFAULT_POLL_SCHEDULE, nextPollDelay, type PollSchedule } from './poll-schedule';
-import { TaskSlots } from './task-slots';
+import { DEFAULT_POLL_SCHEDULE, nextPollDelay, type PollSchedule } from './schedule';
+import { TaskSlots } from './queue';
 
 /** What the flow gets in msg.bfl. */
 export interface FillMetadata {

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import sharp from 'sharp';
 import type { BflEmulator } from '../../lib/emulator';
-import type { FillService } from '../../lib/jobs/fill-service';
-import { localise, type BflError } from '../../lib/bfl/errors';
-import type { FillParameters } from '../../lib/bfl/types';
+import type { FillService } from '../../lib/engine/service';
+import { localise, type BflError } from '../../lib/errors';
+import type { FillParameters } from '../../lib/api/types';
 import { prepareFillImages, type PreparedImages } from '../../lib/image';
-import type { JobPhase } from '../../lib/jobs/phases';
+import type { JobPhase } from '../../lib/engine/phases';
 import { catalogTranslate } from '../../lib/messages';
 import { TEST_KEY, fastService, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
 

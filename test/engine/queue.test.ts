@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TaskSlots } from '../../lib/jobs/task-slots';
+import { TaskSlots } from '../../lib/engine/queue';
 
 describe('task slots', () => {
   it('grants up to the limit at once and queues the rest in order', async () => {

@@ -3,7 +3,7 @@
  * whether it is done or worth retrying; this module owns backoff, jitter, Retry-After and the attempt limit.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BflError } from './errors';
+import type { BflError } from '../errors';
 
 export interface RetryPolicy {
   /** First backoff step; doubles per attempt. */

@@ -5,9 +5,9 @@
  * strings from the editor); anything unusable is a BFL_INVALID_INPUT naming the option.
  */
 import { inspect } from 'node:util';
-import { invalidInput } from '../bfl/errors';
-import { text, type Text } from '../messages';
-import { isGiven, toNumber } from '../values';
+import { invalidInput } from './errors';
+import { text, type Text } from './messages';
+import { isGiven, toNumber } from './values';
 
 export interface FillImageOptions {
   /** Fill what the mask marks as keep, and keep what it marks as fill. Default false. */

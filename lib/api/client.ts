@@ -18,7 +18,7 @@ import {
   taskFailedError,
   taskNotFoundError,
   validationError,
-} from './errors';
+} from '../errors';
 import { BodyTooLargeError, discard, headerValue, readBody, readJson } from './http';
 import { mayReceiveKey, type ApiEndpoint } from './regions';
 import { fillRequestBody, type FillImages } from './request-body';

@@ -3,7 +3,7 @@
  * shapes or pixels, crop, scale) -> job run -> result composed back into the original. Validation and image
  * preparation both happen before anything is queued or submitted, so bad input costs nothing.
  */
-import { cancelledError, queueFullError } from '../bfl/errors';
+import { cancelledError, queueFullError } from '../errors';
 import {
   composeResult,
   geometryMaskPng,
@@ -14,7 +14,7 @@ import {
   type ImageLimits,
   type Preview,
 } from '../image';
-import type { FillResult, FillService } from './fill-service';
+import type { FillResult, FillService } from './service';
 import { resolveFillSettings, type MessageFallbacks, type RawFillInputs } from './parameters';
 import type { PhaseListener } from './phases';
 

@@ -3,7 +3,7 @@
  * FillService. The `emulator` region starts the built-in emulator in this process on a free loopback port;
  * one emulator serves every config node that uses it and stops when the last one closes.
  */
-import { cancelledError, emulatorStartError, invalidInput, noKeyError } from '../bfl/errors';
+import { cancelledError, emulatorStartError, invalidInput, noKeyError } from '../errors';
 import {
   bflRegionEndpoint,
   customEndpoint,
@@ -12,12 +12,12 @@ import {
   normaliseBaseUrl,
   type ApiEndpoint,
   type Region,
-} from '../bfl/regions';
-import type { RetryPolicy } from '../bfl/retry';
+} from '../api/regions';
+import type { RetryPolicy } from '../api/retry';
 import { BflEmulator, DEFAULT_EMULATOR_KEY, type EmulatorOptions } from '../emulator';
 import { text } from '../messages';
-import { FillService } from './fill-service';
-import type { PollSchedule } from './poll-schedule';
+import { FillService } from './service';
+import type { PollSchedule } from './schedule';
 
 export const MAX_CONCURRENT_LIMIT = 24;
 

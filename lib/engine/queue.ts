@@ -2,7 +2,7 @@
  * The per-account limit on active BFL tasks: at most `limit` run at once, the rest wait in a FIFO queue of
  * bounded length. A full queue refuses at once (BFL_QUEUE_FULL) instead of holding images in memory.
  */
-import { queueFullError } from '../bfl/errors';
+import { queueFullError } from '../errors';
 
 export type ReleaseSlot = () => void;
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { fillRequestBody } from '../../lib/bfl/request-body';
+import { fillRequestBody } from '../../lib/api/request-body';
 
 describe('streamed submit body', () => {
   it('is exactly the JSON the API expects, with the declared length', async () => {

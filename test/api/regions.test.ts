@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { bflRegionEndpoint, customEndpoint, mayReceiveKey, normaliseBaseUrl } from '../../lib/bfl/regions';
+import { bflRegionEndpoint, customEndpoint, mayReceiveKey, normaliseBaseUrl } from '../../lib/api/regions';
 
 describe('regions and where the key may go', () => {
   it('sends the key to BFL API hosts over https only, never to delivery or foreign hosts', () => {

@@ -6,7 +6,7 @@
  * English, `text` keeps it for rendering in another language (`localise`).
  */
 
-import { render, text, type Text, type Translate } from '../messages';
+import { render, text, type Text, type Translate } from './messages';
 
 export const ERROR_CODES = [
   'BFL_INVALID_INPUT',

@@ -2,8 +2,8 @@
  * Turns what a flow supplied (node fields, possibly evaluated from msg/flow/global/env, and msg.prompt /
  * msg.seed) into validated API parameters. Anything out of range is a BFL_INVALID_INPUT before any upload.
  */
-import { invalidInput } from '../bfl/errors';
-import type { FillParameters, OutputFormat } from '../bfl/types';
+import { invalidInput } from '../errors';
+import type { FillParameters, OutputFormat } from '../api/types';
 import { text, type Text } from '../messages';
 import { isGiven, toNumber } from '../values';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { parseRetryAfter, retryDelay, withRetries, DEFAULT_RETRY_POLICY } from '../../lib/bfl/retry';
-import { serverError } from '../../lib/bfl/errors';
+import { parseRetryAfter, retryDelay, withRetries, DEFAULT_RETRY_POLICY } from '../../lib/api/retry';
+import { serverError } from '../../lib/errors';
 
 describe('retry policy', () => {
   it('reads Retry-After as seconds or as an HTTP date', () => {
