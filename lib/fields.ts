@@ -7,6 +7,7 @@
 import { inspect } from 'node:util';
 import { invalidInput } from './errors';
 import { text, type Text } from './messages';
+import type { ImageOptions } from './image/types';
 import { isGiven, toNumber } from './values';
 
 export interface FillImageOptions {
@@ -32,15 +33,7 @@ export interface FillImageOptions {
   maxMegapixels?: unknown;
 }
 
-export interface ResolvedFillImageOptions {
-  maskInvert: boolean;
-  maskGrow: number;
-  maskFeather: number;
-  pasteBack: boolean;
-  cropToMask: boolean;
-  cropMargin: number;
-  maxMegapixels: number;
-}
+export type ResolvedFillImageOptions = ImageOptions;
 
 export const FILL_IMAGE_DEFAULTS: Readonly<ResolvedFillImageOptions> = Object.freeze({
   maskInvert: false,
@@ -107,7 +100,7 @@ function megapixelOption(value: unknown, fallback: number): number {
 }
 
 /** Fills in defaults and checks every option; `options` may be a node's raw property values. */
-export function resolveFillImageOptions(options: FillImageOptions = {}): ResolvedFillImageOptions {
+export function resolveImageOptions(options: FillImageOptions = {}): ResolvedFillImageOptions {
   const d = FILL_IMAGE_DEFAULTS;
   return {
     maskInvert: booleanOption('maskInvert', options.maskInvert, d.maskInvert),

@@ -13,7 +13,7 @@ export { isShapeMask } from './shapes';
 export {
   FILL_IMAGE_DEFAULTS,
   FILL_IMAGE_LIMITS,
-  resolveFillImageOptions,
+  resolveImageOptions,
   type FillImageOptions,
   type ResolvedFillImageOptions,
 } from '../fields';

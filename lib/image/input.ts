@@ -4,6 +4,7 @@
  */
 import { invalidInput, type BflError } from '../errors';
 import { text, type Text } from '../messages';
+import { describeValue } from '../values';
 import { formatBytes, resolveLimits, type ResolvedLimits } from './limits';
 import type { ImageLimits } from './types';
 
@@ -33,7 +34,9 @@ export function readBytes(value: unknown, property: string, limits: ResolvedLimi
   if (typeof value === 'string') return fromString(value, property, limits);
   const bytes = asBuffer(value);
   if (bytes === undefined) {
-    throw invalidInput(text('image.notAnImage', { property, value: describe(value), hint: hintFor(value, property) }));
+    throw invalidInput(
+      text('image.notAnImage', { property, value: describeValue(value), hint: hintFor(value, property) }),
+    );
   }
   if (bytes.length === 0) throw invalidInput(text('image.emptyBuffer', { property, hint: HOW_TO_SEND }));
   checkByteLimit(bytes.length, property, limits, false);
@@ -143,42 +146,14 @@ function excerpt(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
-function isJsonBuffer(value: object): boolean {
-  const candidate = value as { type?: unknown; data?: unknown };
-  return candidate.type === 'Buffer' && Array.isArray(candidate.data);
-}
-
-/** What the flow actually put there, in words, without dumping the value. */
-export function describe(value: unknown): Text | string {
-  if (value === undefined) return text('value.missing');
-  if (value === null) return 'null';
-  if (Array.isArray(value)) {
-    return value.length === 1 ? text('value.arrayOne') : text('value.arrayOf', { count: value.length });
-  }
-  switch (typeof value) {
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return text(`value.${typeof value}`, { value: String(value) });
-    case 'symbol':
-      return text('value.symbol');
-    case 'function':
-      return text('value.function');
-    case 'object': {
-      if (isJsonBuffer(value)) return text('value.jsonBuffer');
-      if (ArrayBuffer.isView(value)) return text('value.typedArray', { type: value.constructor.name });
-      const keys = Object.keys(value);
-      if (keys.length === 0) return text('value.emptyObject');
-      const shown = keys.slice(0, 5).join(', ');
-      return text('value.objectWithKeys', { keys: `${shown}${keys.length > 5 ? ', …' : ''}` });
-    }
-    default:
-      return text('value.other', { type: typeof value });
-  }
-}
-
 function hintFor(value: unknown, property: string): Text {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value) && isJsonBuffer(value)) {
+  const candidate = value as { type?: unknown; data?: unknown } | null;
+  if (
+    candidate !== null &&
+    typeof candidate === 'object' &&
+    candidate.type === 'Buffer' &&
+    Array.isArray(candidate.data)
+  ) {
     return text('image.hint.jsonBuffer', { property });
   }
   return HOW_TO_SEND;

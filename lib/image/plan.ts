@@ -14,7 +14,7 @@ import { text } from '../messages';
 import { relativeTo, sameBox, wholeImage, type Box } from './box';
 import { checkSendable, planSendArea, type SendArea } from './crop';
 import { decode, probe, type SourceImage } from './decode';
-import { resolveFillImageOptions, type FillImageOptions, type ResolvedFillImageOptions } from '../fields';
+import { resolveImageOptions, type FillImageOptions, type ResolvedFillImageOptions } from '../fields';
 import { encodeImage } from './image';
 import { readBytes } from './input';
 import { resolveLimits, type ResolvedLimits } from './limits';
@@ -76,7 +76,7 @@ export async function planInputs(
   limits?: ImageLimits,
 ): Promise<PlannedInputs> {
   const resolvedLimits = resolveLimits(limits);
-  const resolved = resolveFillImageOptions(options);
+  const resolved = resolveImageOptions(options);
   // Everything checkable without decoding is checked first, so a wrong type is reported at once.
   const imageBytes = readBytes(image, IMAGE_PROPERTY, resolvedLimits);
   const noMask = mask === undefined || mask === null;

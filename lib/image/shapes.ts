@@ -38,7 +38,7 @@
  */
 import { invalidInput, type BflError } from '../errors';
 import { text, type Text } from '../messages';
-import { describe } from './input';
+import { describeValue } from '../values';
 
 export const MAX_SHAPES = 1000;
 export const MAX_POLYGON_POINTS = 10_000;
@@ -111,7 +111,7 @@ function shown(value: unknown): Text | string {
   if (typeof value === 'string') {
     return text('geometry.value.quoted', { text: value.length > 40 ? `${value.slice(0, 40)}…` : value });
   }
-  return describe(value);
+  return describeValue(value);
 }
 
 function where(path: string): Text {
