@@ -5,12 +5,12 @@
 
 export type KeyCheck = { ok: true; key: string } | { ok: false; status: 403 | 422; detail: string };
 
-export const NOT_AUTHENTICATED = 'Not authenticated';
+const NOT_AUTHENTICATED = 'Not authenticated';
 export const INVALID_AUTHENTICATION = 'Not authenticated - Invalid Authentication';
-export const INVALID_KEY_FORMAT = 'Invalid API key format';
+const INVALID_KEY_FORMAT = 'Invalid API key format';
 
 /** The real format rule is unknown; this one rejects what is surely not a key (empty, pasted with spaces, truncated). */
-export function isWellFormedKey(key: string): boolean {
+function isWellFormedKey(key: string): boolean {
   return key.length >= 8 && !/\s/.test(key);
 }
 

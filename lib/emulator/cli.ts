@@ -1,12 +1,12 @@
-import { parseArgs } from 'node:util';
-import { BflEmulator, DEFAULT_EMULATOR_KEY, SUBMIT_PATH } from './index';
-import { DIRECTIVES } from './scenarios';
-import type { EmulatorOptions } from './types';
-
 /**
  * The `bfl-emulator` command: runs the emulator in the foreground so people can try the nodes offline. Parsing is
  * kept apart from running so it can be tested without starting servers.
  */
+import { parseArgs } from 'node:util';
+import { BflEmulator, SUBMIT_PATH } from './index';
+import { DEFAULT_EMULATOR_KEY } from './key';
+import { DIRECTIVES } from './scenarios';
+import type { EmulatorOptions } from './types';
 
 /** A fixed default port so a bfl-config node set up once keeps working across restarts. */
 export const DEFAULT_CLI_PORT = 41800;
@@ -94,7 +94,7 @@ export interface CliIo {
   err: (line: string) => void;
 }
 
-export function banner(emulator: BflEmulator, options: EmulatorOptions): string {
+function banner(emulator: BflEmulator, options: EmulatorOptions): string {
   const keyHint = options.keys
     ? `one of the ${Object.keys(options.keys).length} key(s) given with --key`
     : `any key of 8+ characters, e.g. ${DEFAULT_EMULATOR_KEY}`;

@@ -1,14 +1,13 @@
+/**
+ * Signed result URLs, and the delivery origin serving them, shaped like BFL's Azure blob SAS URLs:
+ * `/results/YYYY/MM/DD/<32hex>_sample.<ext>?se=<expiry>&sp=r&sv=2024-11-04&sr=b&rsct=image/<fmt>&sig=<hmac>`.
+ * The signature is an HMAC over path and expiry with a secret that lives and dies with the emulator instance.
+ */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Exchange } from './http';
 import type { OutputFormat } from './validation';
 
-/**
- * Signed result URLs shaped like BFL's Azure blob SAS URLs:
- * `/results/YYYY/MM/DD/<32hex>_sample.<ext>?se=<expiry>&sp=r&sv=2024-11-04&sr=b&rsct=image/<fmt>&sig=<hmac>`.
- * The signature is an HMAC over path and expiry with a secret that lives and dies with the emulator instance.
- */
-
-export const SAS_VERSION = '2024-11-04';
+const SAS_VERSION = '2024-11-04';
 
 export type Verdict = 'ok' | 'expired' | 'bad-signature' | 'malformed';
 
@@ -98,7 +97,7 @@ function xmlEscape(text: string): string {
 }
 
 /** Azure Storage's error body; the request id and time lines are part of the real message text. */
-export function azureErrorXml(code: string, message: string, detail?: string): string {
+function azureErrorXml(code: string, message: string, detail?: string): string {
   const full = `${message}\nRequestId:${randomUUID()}\nTime:${new Date().toISOString().replace('Z', '0000Z')}`;
   return (
     '\uFEFF<?xml version="1.0" encoding="utf-8"?>' +
@@ -108,10 +107,10 @@ export function azureErrorXml(code: string, message: string, detail?: string): s
   );
 }
 
-export const AUTH_FAILED_MESSAGE =
+const AUTH_FAILED_MESSAGE =
   'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.';
 
-export function httpDate(ms: number): string {
+function httpDate(ms: number): string {
   return new Date(ms).toUTCString();
 }
 
@@ -144,29 +143,15 @@ export function serveBlob(ex: Exchange, signer: DeliverySigner, blobs: ReadonlyM
   const path = ex.record.path;
   const query = ex.url.searchParams;
   const verdict = signer.verify(path, query);
-  if (verdict === 'malformed') {
-    azureError(ex, 403, 'AuthenticationFailed', AUTH_FAILED_MESSAGE, 'Signature fields not well formed.');
-    return;
-  }
-  if (verdict === 'bad-signature') {
-    azureError(
-      ex,
-      403,
-      'AuthenticationFailed',
-      AUTH_FAILED_MESSAGE,
-      'Signature did not match. String to sign used was r',
-    );
-    return;
-  }
-  if (verdict === 'expired') {
-    const se = Date.parse(query.get('se') ?? '');
-    azureError(
-      ex,
-      403,
-      'AuthenticationFailed',
-      AUTH_FAILED_MESSAGE,
-      `Signed expiry time [${httpDate(se)}] must be after signed start time [${httpDate(Date.now())}]`,
-    );
+  if (verdict !== 'ok') {
+    let detail: string;
+    if (verdict === 'malformed') detail = 'Signature fields not well formed.';
+    else if (verdict === 'bad-signature') detail = 'Signature did not match. String to sign used was r';
+    else {
+      const se = Date.parse(query.get('se') ?? '');
+      detail = `Signed expiry time [${httpDate(se)}] must be after signed start time [${httpDate(Date.now())}]`;
+    }
+    azureError(ex, 403, 'AuthenticationFailed', AUTH_FAILED_MESSAGE, detail);
     return;
   }
   const blob = blobs.get(path);

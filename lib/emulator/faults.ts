@@ -1,6 +1,10 @@
+/**
+ * Faults tests inject (an HTTP status or a dropped connection) in place of an endpoint's answer, first in first out
+ * per target; a fault with count n answers the next n requests of its target.
+ */
+import { statusText, type Exchange } from './http';
 import type { Fault, FaultTarget } from './types';
 
-/** Injected faults, first in first out per target; a fault with count n answers the next n requests of its target. */
 export class FaultQueue {
   private readonly queues = new Map<FaultTarget, { fault: Fault; left: number }[]>();
 
@@ -23,6 +27,19 @@ export class FaultQueue {
     head.left -= 1;
     if (head.left <= 0) queue.shift();
     return head.fault;
+  }
+
+  /** Answers the request with the fault queued for its target, if there is one; true when it did. */
+  answer(target: FaultTarget, ex: Exchange): boolean {
+    const fault = this.take(target);
+    if (!fault) return false;
+    if (fault.status === 'drop') ex.drop();
+    else {
+      const headers: Record<string, string> = {};
+      if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+      ex.json(fault.status, { detail: statusText(fault.status) }, headers);
+    }
+    return true;
   }
 
   clear(): void {

@@ -1,6 +1,9 @@
+/** The HTTP plumbing every origin shares: one request and its answer, body reading, listening and closing. */
 import * as http from 'node:http';
 import { isIP } from 'node:net';
 import type { RecordedRequest } from './types';
+
+export type Origin = RecordedRequest['origin'];
 
 /**
  * One request and its answer. Every answer goes through here so the recorded status is set before the first byte

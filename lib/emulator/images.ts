@@ -1,12 +1,12 @@
-import { createHash } from 'node:crypto';
-import sharp, { type Sharp } from 'sharp';
-import type { OutputFormat } from './validation';
-
 /**
  * Image work of the emulator: decoding the submitted base64 images and producing the "inpainted" result. The
  * result changes only the pixels the mask selects, so a client that inverts, resizes or drops its mask produces
  * visibly (and testably) wrong output. All pixel work runs in sharp's thread pool, never on the event loop.
  */
+import { createHash } from 'node:crypto';
+import sharp, { type Sharp } from 'sharp';
+import type { EmulatorTask } from './types';
+import type { OutputFormat } from './validation';
 
 export type InputField = 'image' | 'mask';
 
@@ -25,7 +25,7 @@ function strictBase64(text: string): Buffer | null {
 }
 
 /** Plain base64 (line breaks tolerated, as Python's decoder does); data URLs and URLs are refused. */
-export function decodeBase64(text: string): Buffer | null {
+function decodeBase64(text: string): Buffer | null {
   return strictBase64(text) ?? (/\s/.test(text) ? strictBase64(text.replace(/\s+/g, '')) : null);
 }
 
@@ -94,18 +94,14 @@ export async function decodeInputs(imageText: string, maskText: string | null): 
   };
 }
 
-export interface ComposeInput {
-  image: Buffer;
-  mask: Buffer | null;
-  width: number;
-  height: number;
-  seed: number;
-  prompt: string;
-  format: OutputFormat;
-}
+/** What the result depends on: the submitted task's inputs. */
+export type ComposeInput = Pick<
+  EmulatorTask,
+  'image' | 'mask' | 'width' | 'height' | 'seed' | 'prompt' | 'outputFormat'
+>;
 
 /** Two colours and a stripe width derived from seed and prompt: same request, same picture. */
-export function fillPattern(seed: number, prompt: string): { colours: [string, string]; stripe: number } {
+function fillPattern(seed: number, prompt: string): { colours: [string, string]; stripe: number } {
   const digest = createHash('sha256').update(`${seed}\u0000${prompt}`).digest();
   const hex = (offset: number) => `#${digest.subarray(offset, offset + 3).toString('hex')}`;
   return { colours: [hex(0), hex(3)], stripe: 8 + (digest[6]! % 24) };
@@ -174,5 +170,5 @@ export async function composeOutput(input: ComposeInput): Promise<Buffer> {
     .toBuffer({ resolveWithObject: true });
   // Composite always adds an alpha band; the result image has none.
   const flat = sharp(composed.data, { raw: { width, height, channels: composed.info.channels } }).removeAlpha();
-  return encode(flat, input.format).toBuffer();
+  return encode(flat, input.outputFormat).toBuffer();
 }

@@ -3,7 +3,7 @@
  * Past the limit the emulator answers 429 like a gateway would, which lets clients with a tight poll loop notice.
  */
 
-export const POLL_RATE_LIMIT = 1200;
+const POLL_RATE_LIMIT = 1200;
 const WINDOW_MS = 1000;
 
 export class PollRateLimiter {

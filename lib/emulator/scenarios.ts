@@ -1,9 +1,8 @@
-import type { TaskOutcome, TaskScenario } from './types';
-
 /**
  * What happens to a submitted task. Tests script it with nextTask()/setDefaultScenario(); people running the CLI
  * offline script it from the prompt with `[emulate:<outcome>]` directives, since they have no API to call.
  */
+import type { TaskOutcome, TaskScenario } from './types';
 
 export interface ResolvedScenario {
   outcome: TaskOutcome;
@@ -26,7 +25,7 @@ export const DIRECTIVES = [
 
 export type Directive = (typeof DIRECTIVES)[number];
 
-export const SLOW_FACTOR = 4;
+const SLOW_FACTOR = 4;
 
 export function promptDirectives(prompt: string): Directive[] {
   const found: Directive[] = [];
@@ -64,6 +63,34 @@ export function resolveScenario(
 
 function stripUndefined(scenario: TaskScenario): TaskScenario {
   return Object.fromEntries(Object.entries(scenario).filter(([, v]) => v !== undefined)) as TaskScenario;
+}
+
+/** The scenarios tests scripted: one-shot nextTask() ones, first in first out, over a default for every task. */
+export class ScenarioQueue {
+  private queued: TaskScenario[] = [];
+  private defaults: TaskScenario = {};
+
+  push(scenario: TaskScenario): void {
+    this.queued.push({ ...scenario });
+  }
+
+  setDefault(scenario: TaskScenario): void {
+    this.defaults = { ...scenario };
+  }
+
+  /** The next task's scenario; it stays queued until take(), so a submit that is refused does not use it up. */
+  peek(base: { processingMs: number; cost: number | null }, prompt: string): ResolvedScenario {
+    return resolveScenario(base, this.defaults, this.queued[0], prompt);
+  }
+
+  take(): void {
+    this.queued.shift();
+  }
+
+  clear(): void {
+    this.queued = [];
+    this.defaults = {};
+  }
 }
 
 /** Terminal status words exactly as BFL spells them ('Failed' is the non-enum word some docs loops test for). */

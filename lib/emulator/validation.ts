@@ -31,7 +31,7 @@ export interface FillParams {
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; detail: ValidationErrorItem[] };
 
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['jpeg', 'png', 'webp'];
+const OUTPUT_FORMATS: readonly OutputFormat[] = ['jpeg', 'png', 'webp'];
 
 /** What FastAPI hands to the model: parsed JSON, nothing, raw text (non-JSON content type), or a decode error. */
 export type RequestBody =
@@ -77,11 +77,11 @@ const fail = <T>(type: string, msg: string, input: unknown, ctx?: Record<string,
   error: ctx ? { type, msg, input, ctx } : { type, msg, input },
 });
 
-export function parseStr(input: unknown): Field<string> {
+function parseStr(input: unknown): Field<string> {
   return typeof input === 'string' ? ok(input) : fail('string_type', 'Input should be a valid string', input);
 }
 
-export function parseInt_(input: unknown): Field<number> {
+function parseInt_(input: unknown): Field<number> {
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) return fail('finite_number', 'Input should be a finite number', input);
     if (!Number.isInteger(input)) {
@@ -102,7 +102,7 @@ export function parseInt_(input: unknown): Field<number> {
   return fail('int_type', 'Input should be a valid integer', input);
 }
 
-export function parseFloat_(input: unknown): Field<number> {
+function parseFloat_(input: unknown): Field<number> {
   if (typeof input === 'number') return ok(input);
   if (typeof input === 'boolean') return ok(input ? 1 : 0);
   if (typeof input === 'string') {
@@ -118,7 +118,7 @@ export function parseFloat_(input: unknown): Field<number> {
   return fail('float_type', 'Input should be a valid number', input);
 }
 
-export function parseBool(input: unknown): Field<boolean> {
+function parseBool(input: unknown): Field<boolean> {
   if (typeof input === 'boolean') return ok(input);
   if (typeof input === 'number') {
     if (!Number.isInteger(input)) return fail('bool_type', 'Input should be a valid boolean', input);
@@ -142,7 +142,7 @@ function parseEnum<T extends string>(input: unknown, values: readonly T[]): Fiel
 }
 
 /** Pydantic's HttpUrl: http(s) only, at most 2083 characters. */
-export function parseHttpUrl(input: unknown): Field<string> {
+function parseHttpUrl(input: unknown): Field<string> {
   if (typeof input !== 'string') return fail('url_type', 'URL input should be a string or URL', input);
   if (input.length > 2083) {
     return fail('url_too_long', 'URL should have at most 2083 characters', input, { max_length: 2083 });

@@ -1,10 +1,9 @@
-import * as http from 'node:http';
-import { isLoopbackHost } from './http';
-
 /**
  * Webhook calls on task completion. The emulator only ever calls loopback http URLs: it must not become a way to
  * make requests to arbitrary hosts from a test or demo machine.
  */
+import * as http from 'node:http';
+import { isLoopbackHost } from './http';
 
 export function isCallableWebhook(url: string): boolean {
   try {

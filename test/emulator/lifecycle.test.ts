@@ -1,12 +1,19 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { BflEmulator, DEFAULT_EMULATOR_KEY } from '../../lib/emulator';
 import { isLoopbackHost } from '../../lib/emulator/http';
-import { basicBody, http, runTs, startEmulator, submitOk } from './helpers';
+import { basicBody, http, ROOT, runTs, startEmulator, submitOk } from './helpers';
 
 describe('emulator: lifecycle', () => {
   it('exports the default key', () => {
     assert.equal(DEFAULT_EMULATOR_KEY, 'bfl_emulator_local_key');
+  });
+
+  it('keeps the default key in a module without imports, so the engine can load it without the emulator', () => {
+    const source = readFileSync(path.join(ROOT, 'lib', 'emulator', 'key.ts'), 'utf8');
+    assert.doesNotMatch(source, /\bimport\b|\brequire\(/);
+    assert.match(source, /export const DEFAULT_EMULATOR_KEY = 'bfl_emulator_local_key';/);
   });
 
   it('refuses to listen on anything but loopback', async () => {

@@ -1,0 +1,167 @@
+/**
+ * The endpoints: submit and credits on the API origin, get_result on the cluster, the signed result download on
+ * the delivery origin. Each checks its injected fault first, then answers the way the real one does.
+ */
+import { INVALID_AUTHENTICATION, type Accounts } from './accounts';
+import { serveBlob, type DeliverySigner } from './delivery';
+import type { FaultQueue } from './faults';
+import { BodyTooLargeError, readBody, type Exchange } from './http';
+import { decodeInputs } from './images';
+import type { Config } from './options';
+import type { PollRateLimiter } from './ratelimit';
+import { STATUS, type ScenarioQueue } from './scenarios';
+import type { TaskLifecycle } from './tasks';
+import { decodeRequestBody, validateFillBody } from './validation';
+
+export const SUBMIT_PATH = '/v1/flux-pro-1.0-fill';
+export const POLL_PATH = '/v1/get_result';
+export const CREDITS_PATH = '/v1/credits';
+/** Generous: a 20 MP PNG as base64 plus its mask fits. */
+const BODY_LIMIT = 96 * 1024 * 1024;
+
+const megapixels = (width: number, height: number) => Math.round((width * height) / 10_000) / 100;
+
+export interface EndpointDeps {
+  config: Config;
+  /** Origin of the polling_url a submit answers with. */
+  clusterUrl: string;
+  accounts: Accounts;
+  faults: FaultQueue;
+  rateLimiter: PollRateLimiter;
+  scenarios: ScenarioQueue;
+  signer: DeliverySigner;
+  tasks: TaskLifecycle;
+}
+
+export class Endpoints {
+  constructor(private readonly deps: EndpointDeps) {}
+
+  credits(ex: Exchange): void {
+    const { faults, accounts } = this.deps;
+    if (faults.answer('credits', ex)) return;
+    const auth = accounts.check(ex.req.headers['x-key']);
+    if (!auth.ok) return ex.json(auth.status, { detail: auth.detail });
+    ex.json(200, { credits: accounts.credits(auth.key) });
+  }
+
+  async submit(ex: Exchange): Promise<void> {
+    const { config, accounts, faults, scenarios, tasks } = this.deps;
+    let raw: Buffer;
+    try {
+      raw = await readBody(ex.req, BODY_LIMIT);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError)
+        ex.json(413, { detail: 'Request Entity Too Large' }, { connection: 'close' });
+      else ex.drop();
+      return;
+    }
+    // Faults come first and after the body was read: a gateway error once the request was sent is exactly the
+    // case where a client must not blindly resubmit.
+    if (faults.answer('submit', ex)) return;
+    const auth = accounts.check(ex.req.headers['x-key']);
+    if (!auth.ok) return ex.json(auth.status, { detail: auth.detail });
+
+    const body = decodeRequestBody(raw, ex.req.headers['content-type']);
+    const validated = validateFillBody(body);
+    if (!validated.ok) return ex.json(422, { detail: validated.detail });
+    const params = validated.value;
+
+    const decoded = await decodeInputs(params.image, params.mask);
+    // close() may have run while sharp was reading the images: no task may start after it.
+    if (tasks.isClosed) return ex.drop();
+    if (!decoded.ok) {
+      const input = decoded.field === 'image' ? params.image : params.mask;
+      return ex.json(422, {
+        detail: [
+          {
+            type: 'value_error',
+            loc: ['body', decoded.field],
+            msg: `Value error, ${decoded.message}`,
+            input,
+            ctx: { error: {} },
+          },
+        ],
+      });
+    }
+
+    const key = auth.key;
+    if (tasks.activeCount(key) >= config.maxActivePerKey) {
+      return ex.json(
+        429,
+        {
+          detail: `Too many active tasks: ${config.maxActivePerKey} tasks are already in progress for this key. Wait until one of your previous tasks has finished, then try again.`,
+        },
+        { 'retry-after': String(config.retryAfterSeconds) },
+      );
+    }
+
+    const scenario = scenarios.peek({ processingMs: config.processingMs, cost: config.costPerImage }, params.prompt);
+    const charge = scenario.cost ?? 0;
+    const balance = accounts.credits(key);
+    if (balance < charge) {
+      return ex.json(402, {
+        detail: `Insufficient credits: this request costs ${charge} credits and ${balance} are left. Add credits at https://dashboard.bfl.ai and try again.`,
+      });
+    }
+    scenarios.take();
+
+    const jsonBody = body.kind === 'json' ? (body.value as Record<string, unknown>) : {};
+    const task = tasks.create(key, params, jsonBody, decoded, scenario, charge);
+    const mp = megapixels(task.width, task.height);
+    if (params.webhookUrl !== null && config.webhookResponse) {
+      ex.json(200, {
+        id: task.id,
+        status: task.status,
+        webhook_url: params.webhookUrl,
+        cost: scenario.cost,
+        input_mp: mp,
+        output_mp: mp,
+      });
+    } else {
+      ex.json(200, {
+        id: task.id,
+        polling_url: `${this.deps.clusterUrl}${POLL_PATH}?id=${task.id}`,
+        cost: scenario.cost,
+        input_mp: mp,
+        output_mp: mp,
+      });
+    }
+  }
+
+  /** `onCluster` is false on the API origin, which never owns a task, as with BFL's global endpoint. */
+  poll(ex: Exchange, onCluster: boolean): void {
+    const { accounts, faults, rateLimiter, tasks } = this.deps;
+    if (faults.answer('poll', ex)) return;
+    // get_result declares no security in the OpenAPI: no key is fine, but a key that is sent must be valid.
+    const keyHeader = ex.req.headers['x-key'];
+    const key = Array.isArray(keyHeader) ? keyHeader.join(',') : keyHeader;
+    if (key !== undefined && !accounts.accepts(key)) {
+      return ex.json(403, { detail: INVALID_AUTHENTICATION });
+    }
+    const rate = rateLimiter.hit(key ?? ex.req.socket.remoteAddress ?? 'anonymous');
+    const headers = { 'retry-after': '1', ...rate.headers };
+    if (rate.limited) return ex.json(429, { detail: 'Rate limit exceeded, slow down polling.' }, headers);
+    const id = ex.url.searchParams.get('id');
+    if (id === null) {
+      return ex.json(
+        422,
+        { detail: [{ type: 'missing', loc: ['query', 'id'], msg: 'Field required', input: null }] },
+        headers,
+      );
+    }
+    const result = onCluster ? tasks.poll(id) : null;
+    if (!result) {
+      return ex.json(
+        404,
+        { id, status: STATUS.notFound, result: null, progress: null, details: null, preview: null },
+        headers,
+      );
+    }
+    ex.json(200, result, headers);
+  }
+
+  download(ex: Exchange): void {
+    if (this.deps.faults.answer('download', ex)) return;
+    serveBlob(ex, this.deps.signer, this.deps.tasks.blobs);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Checking EmulatorOptions and filling in their defaults, all before a port is opened: a bad option must fail the
+ * start, not a request later on.
+ */
+import { isLoopbackHost, type Origin } from './http';
+import type { EmulatorOptions } from './types';
+
+/** The options the running emulator reads, defaults applied. */
+export interface Config {
+  processingMs: number;
+  deliveryTtlMs: number;
+  maxActivePerKey: number;
+  retryAfterSeconds: number;
+  costPerImage: number | null;
+  resignOnPoll: boolean;
+  webhookResponse: boolean;
+  webhookStyle: 'current' | 'legacy';
+  webhookDuplicates: boolean;
+  log: ((line: string) => void) | undefined;
+}
+
+export interface StartSettings {
+  host: string;
+  ports: Record<Origin, number>;
+  keys: Record<string, number> | undefined;
+  defaultCredits: number;
+  config: Config;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`BflEmulator: ${name} must be a non-negative number`);
+  }
+  return value;
+}
+
+function port(name: string, value: number | undefined): number {
+  const p = value ?? 0;
+  if (!Number.isInteger(p) || p < 0 || p > 65535) throw new RangeError(`BflEmulator: ${name} must be a port number`);
+  return p;
+}
+
+export function parseOptions(options: EmulatorOptions): StartSettings {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) {
+    throw new Error(`BflEmulator listens on loopback only (127.0.0.0/8, ::1, localhost), not on "${host}"`);
+  }
+  const config: Config = {
+    processingMs: nonNegative('processingMs', options.processingMs, 1500),
+    deliveryTtlMs: nonNegative('deliveryTtlMs', options.deliveryTtlMs, 600_000),
+    maxActivePerKey: nonNegative('maxActivePerKey', options.maxActivePerKey, 24),
+    retryAfterSeconds: nonNegative('retryAfterSeconds', options.retryAfterSeconds, 1),
+    costPerImage: options.costPerImage === null ? null : nonNegative('costPerImage', options.costPerImage, 5),
+    resignOnPoll: options.resignOnPoll ?? true,
+    webhookResponse: options.webhookResponse ?? false,
+    webhookStyle: options.webhookStyle ?? 'current',
+    webhookDuplicates: options.webhookDuplicates ?? false,
+    log: options.log,
+  };
+  const defaultCredits = nonNegative('defaultCredits', options.defaultCredits, 1000);
+  const ports = {
+    api: port('port', options.port),
+    cluster: port('clusterPort', options.clusterPort),
+    delivery: port('deliveryPort', options.deliveryPort),
+  };
+  return { host, ports, keys: options.keys, defaultCredits, config };
+}

@@ -1,0 +1,104 @@
+/**
+ * The emulator's three loopback origins: listening, recording and logging every request, routing it to its
+ * endpoint, closing. The API, the polling "cluster" and the result "delivery" host are kept apart so a client
+ * that rebuilds the poll URL or sends its key to the image host is caught.
+ */
+import * as http from 'node:http';
+import { CREDITS_PATH, POLL_PATH, SUBMIT_PATH, type Endpoints } from './endpoints';
+import { closeServer, Exchange, headerRecord, listen, methodNotAllowed, notFound, originOf, type Origin } from './http';
+import type { RecordedRequest } from './types';
+
+const ORIGINS: readonly Origin[] = ['api', 'cluster', 'delivery'];
+
+export class EmulatorServer {
+  readonly urls: Record<Origin, string> = { api: '', cluster: '', delivery: '' };
+  /** Every request that was routed, in arrival order; BflEmulator hands it out as `requests`. */
+  readonly requests: RecordedRequest[] = [];
+
+  private readonly servers: readonly http.Server[];
+  private endpoints: Endpoints | null = null;
+
+  private constructor(private readonly log: ((line: string) => void) | undefined) {
+    this.servers = ORIGINS.map((origin) =>
+      http.createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handle(origin, req, res)),
+    );
+  }
+
+  /** Listens on every origin, or on none: when one port cannot be had, those already open are closed again. */
+  static async listen(
+    host: string,
+    ports: Record<Origin, number>,
+    log: ((line: string) => void) | undefined,
+  ): Promise<EmulatorServer> {
+    const server = new EmulatorServer(log);
+    try {
+      for (const [i, origin] of ORIGINS.entries()) {
+        server.urls[origin] = originOf(host, await listen(server.servers[i]!, host, ports[origin]));
+      }
+    } catch (err) {
+      await server.close();
+      throw err;
+    }
+    return server;
+  }
+
+  /** Until the endpoints exist (they need every origin's URL) requests are answered 503 and not recorded. */
+  serve(endpoints: Endpoints): void {
+    this.endpoints = endpoints;
+  }
+
+  close(): Promise<void> {
+    return Promise.all(this.servers.map(closeServer)).then(() => undefined);
+  }
+
+  private handle(origin: Origin, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const endpoints = this.endpoints;
+    if (!endpoints) {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"detail":"Service Unavailable"}');
+      return;
+    }
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const record: RecordedRequest = {
+      origin,
+      method: req.method ?? 'GET',
+      path: q === -1 ? url : url.slice(0, q),
+      query: q === -1 ? '' : url.slice(q + 1),
+      headers: headerRecord(req.headers),
+      status: 0,
+      at: Date.now(),
+    };
+    this.requests.push(record);
+    const ex = new Exchange(req, res, record);
+    const log = this.log;
+    if (log) {
+      res.once('close', () => {
+        // Method, origin, path and status only: headers (the key) and queries (signatures) stay out of logs.
+        const outcome = record.status === 0 ? 'dropped' : String(record.status);
+        log(`${record.method} ${origin} ${record.path} ${outcome} ${Date.now() - record.at}ms`);
+      });
+    }
+    this.route(endpoints, origin, ex).catch((err: unknown) => {
+      if (!ex.answered) ex.json(500, { detail: 'Internal Server Error' });
+      log?.(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  private async route(endpoints: Endpoints, origin: Origin, ex: Exchange): Promise<void> {
+    const { path, method } = ex.record;
+    if (origin === 'delivery') return endpoints.download(ex);
+    if (path === POLL_PATH) {
+      if (method !== 'GET') return methodNotAllowed(ex, 'GET');
+      return endpoints.poll(ex, origin === 'cluster');
+    }
+    if (origin === 'api' && path === SUBMIT_PATH) {
+      if (method !== 'POST') return methodNotAllowed(ex, 'POST');
+      return endpoints.submit(ex);
+    }
+    if (origin === 'api' && path === CREDITS_PATH) {
+      if (method !== 'GET') return methodNotAllowed(ex, 'GET');
+      return endpoints.credits(ex);
+    }
+    notFound(ex);
+  }
+}

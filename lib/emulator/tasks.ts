@@ -1,0 +1,294 @@
+/**
+ * The task lifecycle: a submitted task's state, the timer that finishes it, charging and refunds, the signed
+ * result and its webhook, the poll body, and the tests waiting for a task to reach some state.
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Accounts } from './accounts';
+import { blobPath, makeBlob, type Blob, type DeliverySigner } from './delivery';
+import { composeOutput } from './images';
+import type { Config } from './options';
+import { errorDetails, STATUS, TERMINAL_STATUSES, upsamplePrompt, type ResolvedScenario } from './scenarios';
+import type { EmulatorTask } from './types';
+import type { FillParams } from './validation';
+import { legacyPayload, WebhookSender } from './webhooks';
+
+/** What the emulator knows about a task beyond the public EmulatorTask. */
+interface TaskState {
+  task: EmulatorTask;
+  scenario: ResolvedScenario;
+  /** Credits taken at submit and not refunded (yet). */
+  charged: number;
+  timer: NodeJS.Timeout | null;
+  blobPath: string | null;
+  sampleUrl: string | null;
+  details: Record<string, unknown> | null;
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+}
+
+/** BFL's ResultResponse: always these six keys. */
+export interface ResultBody {
+  id: string;
+  status: string;
+  result: Record<string, unknown> | null;
+  progress: number | null;
+  details: Record<string, unknown> | null;
+  preview: null;
+}
+
+/** The decoded submitted images. */
+export type TaskInputs = Pick<EmulatorTask, 'image' | 'mask' | 'width' | 'height'>;
+
+interface Waiter {
+  predicate: (task: EmulatorTask) => boolean;
+  resolve: (task: EmulatorTask) => void;
+}
+
+function summariseBody(body: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...body };
+  for (const field of ['image', 'mask']) {
+    const value = copy[field];
+    if (typeof value === 'string') copy[field] = `<base64 ${value.length} chars>`;
+  }
+  return copy;
+}
+
+export class TaskLifecycle {
+  readonly tasks = new Map<string, EmulatorTask>();
+  /** Finished images by delivery path. */
+  readonly blobs = new Map<string, Blob>();
+
+  private readonly states = new Map<string, TaskState>();
+  private readonly webhooks = new WebhookSender();
+  private waiters: Waiter[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly accounts: Accounts,
+    private readonly signer: DeliverySigner,
+    private readonly config: Config,
+    private readonly deliveryUrl: string,
+  ) {}
+
+  /** After close() no task may start or change any more. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Starts a task and takes its charge from the key's credits. */
+  create(
+    key: string,
+    params: FillParams,
+    body: Record<string, unknown>,
+    inputs: TaskInputs,
+    scenario: ResolvedScenario,
+    charge: number,
+  ): EmulatorTask {
+    const seed = params.seed ?? randomInt(0, 2 ** 32);
+    const task: EmulatorTask = {
+      id: randomUUID(),
+      key,
+      status: scenario.inProgressStatus,
+      submittedAt: Date.now(),
+      completedAt: null,
+      body: summariseBody(body),
+      image: inputs.image,
+      mask: inputs.mask,
+      width: inputs.width,
+      height: inputs.height,
+      seed,
+      prompt: params.promptUpsampling ? upsamplePrompt(params.prompt, seed) : params.prompt,
+      outputFormat: params.outputFormat,
+    };
+    const state: TaskState = {
+      task,
+      scenario,
+      charged: charge,
+      timer: null,
+      blobPath: null,
+      sampleUrl: null,
+      details: null,
+      webhookUrl: params.webhookUrl,
+      webhookSecret: params.webhookSecret,
+    };
+    this.accounts.add(key, -charge);
+    this.tasks.set(task.id, task);
+    this.states.set(task.id, state);
+
+    switch (scenario.outcome) {
+      case 'request-moderated':
+        // Input moderation happens before any processing: the very first poll already sees it.
+        this.complete(state, STATUS.requestModerated);
+        break;
+      case 'not-found':
+        this.complete(state, STATUS.notFound);
+        break;
+      case 'stuck':
+        break;
+      default:
+        state.timer = setTimeout(() => void this.finishProcessing(state), scenario.processingMs);
+        state.timer.unref();
+    }
+    this.notifyWaiters(task);
+    return task;
+  }
+
+  /** What a poll for `id` answers, freshly signed; null when there is no such task (or it plays "not found"). */
+  poll(id: string): ResultBody | null {
+    const state = this.states.get(id);
+    if (!state || state.task.status === STATUS.notFound) return null;
+    return this.resultBody(state, true);
+  }
+
+  activeCount(key?: string): number {
+    let count = 0;
+    for (const task of this.tasks.values()) {
+      if ((key === undefined || task.key === key) && !TERMINAL_STATUSES.has(task.status)) count += 1;
+    }
+    return count;
+  }
+
+  /**
+   * Resolves with the first task, existing or future, that matches. Matching is checked when a task is submitted
+   * and again whenever its status changes.
+   */
+  waitFor(predicate: (task: EmulatorTask) => boolean): Promise<EmulatorTask> {
+    for (const task of this.tasks.values()) if (predicate(task)) return Promise.resolve(task);
+    return new Promise((resolve) => this.waiters.push({ predicate, resolve }));
+  }
+
+  /** Forgets every task; waiters keep waiting for tasks still to come. */
+  reset(): void {
+    this.stopAll();
+    this.states.clear();
+    this.tasks.clear();
+    this.blobs.clear();
+  }
+
+  close(): void {
+    this.stopAll();
+    this.closed = true;
+  }
+
+  private stopAll(): void {
+    for (const state of this.states.values()) this.stopTimer(state);
+    this.webhooks.abortAll();
+  }
+
+  private live(state: TaskState): boolean {
+    return !this.closed && this.states.get(state.task.id) === state;
+  }
+
+  private stopTimer(state: TaskState): void {
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = null;
+  }
+
+  private async finishProcessing(state: TaskState): Promise<void> {
+    state.timer = null;
+    if (!this.live(state)) return;
+    const { task, scenario } = state;
+    switch (scenario.outcome) {
+      case 'content-moderated':
+        return this.complete(state, STATUS.contentModerated);
+      case 'error':
+        return this.complete(state, STATUS.error, errorDetails('error'));
+      case 'failed':
+        return this.complete(state, STATUS.failed, errorDetails('failed'));
+      default:
+        break;
+    }
+    let output: Buffer;
+    try {
+      // The image is made when the task completes, off the submit path; sharp does the work off the event loop.
+      output = await composeOutput(task);
+    } catch (err) {
+      if (!this.live(state)) return;
+      const reason = err instanceof Error ? err.message : String(err);
+      return this.complete(state, STATUS.error, { message: `The emulator could not produce the image: ${reason}` });
+    }
+    if (!this.live(state)) return;
+    const completedAt = Date.now();
+    const path = blobPath(completedAt, task.outputFormat);
+    this.blobs.set(path, makeBlob(output, task.outputFormat, completedAt));
+    state.blobPath = path;
+    this.complete(state, STATUS.ready, null, completedAt);
+  }
+
+  private complete(
+    state: TaskState,
+    status: string,
+    details: Record<string, unknown> | null = null,
+    completedAt = Date.now(),
+  ): void {
+    const { task, scenario } = state;
+    this.stopTimer(state);
+    task.status = status;
+    task.completedAt = completedAt;
+    if (status === STATUS.requestModerated || status === STATUS.contentModerated) {
+      // Moderated tasks are not billed.
+      this.accounts.add(task.key, state.charged);
+      state.charged = 0;
+      state.details = { 'Moderation Reasons': [...scenario.moderationReasons] };
+    } else {
+      state.details = details;
+    }
+    if (status === STATUS.ready && state.blobPath) {
+      state.sampleUrl = this.signer.sign(state.blobPath, task.outputFormat, completedAt, this.deliveryUrl);
+    }
+    if (state.webhookUrl !== null && status !== STATUS.notFound) {
+      const url = state.webhookUrl;
+      // Deferred: a task moderated at submit must not call back before its submit was answered.
+      setImmediate(() => {
+        if (!this.live(state)) return;
+        const body = this.resultBody(state, false);
+        const payload = this.config.webhookStyle === 'legacy' ? legacyPayload(body) : body;
+        const copies = this.config.webhookDuplicates ? 2 : 1;
+        for (let i = 0; i < copies; i++) void this.webhooks.send(url, payload, state.webhookSecret);
+      });
+    }
+    this.notifyWaiters(task);
+  }
+
+  /** The six-key ResultResponse every poll answers with; `resign` gives a Ready task a freshly signed URL. */
+  private resultBody(state: TaskState, resign: boolean): ResultBody {
+    const { task, scenario } = state;
+    const inProgress = !TERMINAL_STATUSES.has(task.status);
+    let result: Record<string, unknown> | null = null;
+    if (task.status === STATUS.ready && task.completedAt !== null && state.blobPath) {
+      if (resign && this.config.resignOnPoll) {
+        state.sampleUrl = this.signer.sign(state.blobPath, task.outputFormat, Date.now(), this.deliveryUrl);
+      }
+      result = {
+        sample: state.sampleUrl,
+        prompt: task.prompt,
+        seed: task.seed,
+        start_time: task.submittedAt / 1000,
+        end_time: task.completedAt / 1000,
+        duration: (task.completedAt - task.submittedAt) / 1000,
+      };
+    }
+    let progress: number | null = null;
+    if (inProgress && scenario.progress) {
+      const fraction = scenario.processingMs > 0 ? (Date.now() - task.submittedAt) / scenario.processingMs : 1;
+      progress = Math.min(0.99, Math.round(fraction * 100) / 100);
+    }
+    return { id: task.id, status: task.status, result, progress, details: state.details, preview: null };
+  }
+
+  private notifyWaiters(task: EmulatorTask): void {
+    if (this.waiters.length === 0) return;
+    const pending: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      let matches = false;
+      try {
+        matches = waiter.predicate(task);
+      } catch {
+        matches = false;
+      }
+      if (matches) waiter.resolve(task);
+      else pending.push(waiter);
+    }
+    this.waiters = pending;
+  }
+}
