@@ -1,95 +1,25 @@
 /**
  * The BFL HTTP client: submit a fill, poll a task, download its result, read the credits. One client per
- * account (config node) owns one undici Agent, i.e. one keep-alive pool per origin. Every answer is turned
- * into a value or a BflError here; retry timing lives in ./retry.
+ * account (config node) owns one undici Agent, i.e. one keep-alive pool per origin. Each operation builds its
+ * request, sends it through ./exchange, and looks the status up in its table in ./statuses; retry timing lives
+ * in ./retry.
  */
-import { Agent, request, type Dispatcher } from 'undici';
-import {
-  authError,
-  creditsError,
-  downloadError,
-  networkError,
-  polledWithoutKeyError,
-  rateLimitedError,
-  requestModeratedError,
-  contentModeratedError,
-  serverError,
-  submitOutcomeUnknownError,
-  taskFailedError,
-  taskNotFoundError,
-  validationError,
-} from '../errors';
-import { BodyTooLargeError, discard, headerValue, readBody, readJson } from './http';
-import { mayReceiveKey, type ApiEndpoint } from './regions';
+import { Agent, type Dispatcher } from 'undici';
+import { downloadError, networkError, submitOutcomeUnknownError } from '../errors';
+import { text } from '../messages';
+import { creditBalance, pollOutcome, queued, submittedTask } from './answers';
+import { exchange, failureCode, type Answer, type BodyKind, type ExchangeRequest, type Session } from './exchange';
+import type { ApiEndpoint } from './regions';
 import { fillRequestBody, type FillImages } from './request-body';
 import { DEFAULT_RETRY_POLICY, withRetries, type Attempt, type RetryPolicy } from './retry';
+import { CREDITS_STATUSES, DOWNLOAD_STATUSES, POLL_STATUSES, SUBMIT_STATUSES, failure, outcomeOf } from './statuses';
 import type { FillParameters, PollOutcome, SubmittedTask } from './types';
-import { text } from '../messages';
-import { USER_AGENT } from '../package-info';
 
 const FILL_PATH = '/v1/flux-pro-1.0-fill';
 const CREDITS_PATH = '/v1/credits';
+/** Far more than any API answer; a body this large is not an answer from BFL. */
 const MAX_JSON_BYTES = 1024 * 1024;
 const DEFAULT_MAX_RESULT_BYTES = 100 * 1024 * 1024;
-
-/** Failures where the request provably never reached the server, so even a submit may be sent again. */
-const NEVER_CONNECTED_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-/** Statuses a polling or download GET may retry. */
-function isTransientStatus(status: number): boolean {
-  return status === 429 || status >= 500;
-}
-
-/** The `code`s along an error's cause chain: undici wraps socket errors, so the telling code may be inside. */
-function errorCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    current = (current as { cause?: unknown }).cause;
-  }
-  return codes;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return errorCodes(error)[0];
-}
-
-function neverConnected(error: unknown): boolean {
-  return errorCodes(error).some((code) => NEVER_CONNECTED_CODES.has(code));
-}
-
-function detailOf(body: unknown): unknown {
-  if (body && typeof body === 'object' && 'detail' in body) return (body as { detail: unknown }).detail;
-  return body;
-}
-
-function numberOrNull(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-function numberOrUndefined(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function moderationReasons(details: unknown): string[] | undefined {
-  if (!details || typeof details !== 'object') return undefined;
-  const reasons = (details as Record<string, unknown>)['Moderation Reasons'];
-  return Array.isArray(reasons) ? reasons.map(String) : undefined;
-}
-
-/** Rethrows aborts untouched so the job can say "timeout" or "cancelled" itself. */
-function rethrowAbort(error: unknown, signal: AbortSignal): void {
-  if (signal.aborted) throw error;
-}
 
 export interface BflClientOptions {
   endpoint: ApiEndpoint;
@@ -102,20 +32,16 @@ export interface BflClientOptions {
 }
 
 export class BflClient {
-  private readonly endpoint: ApiEndpoint;
-  private readonly apiKey: string;
+  private readonly session: Session;
   private readonly retry: RetryPolicy;
   private readonly maxResultBytes: number;
-  private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
 
   constructor(options: BflClientOptions) {
-    this.endpoint = options.endpoint;
-    this.apiKey = options.apiKey;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
     this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher =
+    const dispatcher =
       options.dispatcher ??
       new Agent({
         keepAliveTimeout: 4_000,
@@ -124,18 +50,16 @@ export class BflClient {
         headersTimeout: 120_000,
         bodyTimeout: 120_000,
       });
+    this.session = { dispatcher, endpoint: options.endpoint, apiKey: options.apiKey };
   }
 
-  /** True when this client talks to the built-in emulator (nothing is billed). */
-  get emulated(): boolean {
-    return this.endpoint.emulated;
-  }
-
-  private headersFor(target: string, json: boolean): Record<string, string> {
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
-    if (json) headers['content-type'] = 'application/json';
-    if (mayReceiveKey(this.endpoint, target)) headers['x-key'] = this.apiKey;
-    return headers;
+  /** Sends `request` until `interpret` calls an answer done, the retry policy gives up, or `signal` aborts. */
+  private send<T, K extends BodyKind>(
+    request: ExchangeRequest<K>,
+    signal: AbortSignal,
+    interpret: (answer: Answer<K>) => Attempt<T>,
+  ): Promise<T> {
+    return withRetries(this.retry, signal, async () => interpret(await exchange(this.session, request, signal)));
   }
 
   /**
@@ -143,66 +67,26 @@ export class BflClient {
    * opened. A 5xx, a dropped connection or a timeout after the body left may have been billed: never resent.
    */
   async submitFill(parameters: FillParameters, images: FillImages, signal: AbortSignal): Promise<SubmittedTask> {
-    const url = `${this.endpoint.baseUrl}${FILL_PATH}`;
-    const body = fillRequestBody(parameters, images);
-    return withRetries(this.retry, signal, async (): Promise<Attempt<SubmittedTask>> => {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(url, {
-          method: 'POST',
-          dispatcher: this.dispatcher,
-          headers: { ...this.headersFor(url, true), 'content-length': String(body.contentLength) },
-          body: body.chunks(),
-          signal,
-        });
-      } catch (error) {
-        rethrowAbort(error, signal);
-        if (neverConnected(error)) return { retry: networkError('submitting', error) };
-        throw submitOutcomeUnknownError(error);
-      }
-      const { statusCode, headers } = response;
-      let payload: unknown;
-      try {
-        payload = await readJson(response.body, headers, MAX_JSON_BYTES);
-      } catch (error) {
-        rethrowAbort(error, signal);
-        if (statusCode === 200) throw submitOutcomeUnknownError(error);
-        payload = undefined;
-      }
-      if (statusCode === 200) return { done: this.parseSubmitted(payload) };
-      const detail = detailOf(payload);
-      if (statusCode === 429) {
-        return { retry: rateLimitedError(detail), retryAfter: headerValue(headers, 'retry-after'), rateLimited: true };
-      }
-      if (statusCode === 401 || statusCode === 403) throw authError(statusCode, detail);
-      // BFL checks the key's format before the body and answers 422 for a malformed key.
-      if (statusCode === 422 && typeof detail === 'string' && /api key/i.test(detail)) {
-        throw authError(statusCode, detail);
-      }
-      if (statusCode === 402) throw creditsError(detail);
-      if (statusCode >= 400 && statusCode < 500) throw validationError(statusCode, detail);
-      throw serverError(statusCode, detail, 'submitting');
-    });
-  }
-
-  private parseSubmitted(payload: unknown): SubmittedTask {
-    const body = (payload ?? {}) as Record<string, unknown>;
-    const id = body.id;
-    if (typeof id !== 'string' || id === '') {
-      throw submitOutcomeUnknownError(undefined, text('network.problem.noTaskId'));
-    }
-    // The webhook-style answer has no polling_url; the documented generic form is the fallback.
-    const pollingUrl =
-      typeof body.polling_url === 'string' && body.polling_url !== ''
-        ? body.polling_url
-        : `${this.endpoint.baseUrl}/v1/get_result?id=${encodeURIComponent(id)}`;
-    return {
-      id,
-      pollingUrl,
-      cost: numberOrNull(body.cost),
-      inputMp: numberOrNull(body.input_mp),
-      outputMp: numberOrNull(body.output_mp),
+    const { baseUrl } = this.session.endpoint;
+    const request: ExchangeRequest<'json'> = {
+      method: 'POST',
+      url: `${baseUrl}${FILL_PATH}`,
+      key: 'if-trusted',
+      body: fillRequestBody(parameters, images),
+      read: 'json',
+      limit: MAX_JSON_BYTES,
     };
+    return this.send(request, signal, (answer) => {
+      if (answer.kind === 'noAnswer') {
+        if (answer.neverConnected) return { retry: networkError('submitting', answer.cause) };
+        throw submitOutcomeUnknownError(answer.cause);
+      }
+      // A 200 whose body broke off created a task nobody knows; any other status says enough without its body.
+      if (answer.kind === 'bodyFailed' && answer.status === 200) throw submitOutcomeUnknownError(answer.cause);
+      const outcome = outcomeOf(SUBMIT_STATUSES, answer.status);
+      if (outcome === 'success') return { done: submittedTask(answer.body, baseUrl) };
+      return failure(outcome, answer, { action: 'submitting' });
+    });
   }
 
   /**
@@ -210,90 +94,15 @@ export class BflClient {
    * the Ready result; every other terminal status becomes its BflError.
    */
   async poll(taskId: string, pollingUrl: string, signal: AbortSignal): Promise<PollOutcome> {
-    const headers = this.headersFor(pollingUrl, false);
-    const keySent = 'x-key' in headers;
-    return withRetries(this.retry, signal, async (): Promise<Attempt<PollOutcome>> => {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(pollingUrl, { method: 'GET', dispatcher: this.dispatcher, headers, signal });
-      } catch (error) {
-        rethrowAbort(error, signal);
-        return { retry: networkError('polling', error, taskId) };
-      }
-      const { statusCode } = response;
-      let payload: unknown;
-      try {
-        payload = await readJson(response.body, response.headers, MAX_JSON_BYTES);
-      } catch (error) {
-        rethrowAbort(error, signal);
-        return { retry: networkError('polling', error, taskId) };
-      }
-      const retryAfter = headerValue(response.headers, 'retry-after');
-      if (statusCode === 404) throw taskNotFoundError(taskId);
-      if (statusCode === 401 || statusCode === 403) {
-        if (keySent) throw authError(statusCode, detailOf(payload), taskId);
-        throw polledWithoutKeyError(statusCode, detailOf(payload), taskId);
-      }
-      if (isTransientStatus(statusCode)) {
-        const error =
-          statusCode === 429
-            ? rateLimitedError(detailOf(payload), taskId)
-            : serverError(statusCode, detailOf(payload), 'polling', taskId);
-        return { retry: error, retryAfter, rateLimited: statusCode === 429 };
-      }
-      if (statusCode === 202)
-        return { done: { kind: 'in-progress', state: { status: 'Pending', progress: undefined } } };
-      if (statusCode !== 200) throw serverError(statusCode, detailOf(payload), 'polling', taskId);
-      return { done: this.interpretPoll(taskId, payload) };
+    const request = this.apiGet(pollingUrl);
+    return this.send(request, signal, (answer) => {
+      // A poll changes nothing at BFL: a failed connection or a broken body is simply asked again.
+      if (answer.kind !== 'answered') return { retry: networkError('polling', answer.cause, taskId) };
+      const outcome = outcomeOf(POLL_STATUSES, answer.status);
+      if (outcome === 'success') return { done: pollOutcome(taskId, answer.body) };
+      if (outcome === 'pending') return { done: queued() };
+      return failure(outcome, answer, { action: 'polling', taskId, keySent: answer.keySent });
     });
-  }
-
-  private interpretPoll(taskId: string, payload: unknown): PollOutcome {
-    const body = (payload && typeof payload === 'object' ? payload : {}) as Record<string, unknown>;
-    const status = typeof body.status === 'string' ? body.status : '';
-    switch (status) {
-      case 'Ready': {
-        const result = (body.result && typeof body.result === 'object' ? body.result : {}) as Record<string, unknown>;
-        const sample = result.sample;
-        if (typeof sample !== 'string' || sample === '') {
-          throw downloadError(taskId, text('download.reason.noSample'));
-        }
-        const start = numberOrUndefined(result.start_time);
-        const end = numberOrUndefined(result.end_time);
-        return {
-          kind: 'ready',
-          result: {
-            sampleUrl: sample,
-            prompt: typeof result.prompt === 'string' ? result.prompt : undefined,
-            seed: numberOrUndefined(result.seed),
-            duration:
-              numberOrUndefined(result.duration) ??
-              (start !== undefined && end !== undefined ? end - start : undefined),
-            cost: numberOrUndefined(body.cost),
-          },
-        };
-      }
-      case 'Request Moderated':
-        throw requestModeratedError(taskId, moderationReasons(body.details));
-      case 'Content Moderated':
-        throw contentModeratedError(taskId, moderationReasons(body.details));
-      case 'Error':
-      case 'Failed':
-        throw taskFailedError(taskId, status, body.details ?? body.result);
-      case 'Task not found':
-        throw taskNotFoundError(taskId);
-      default: {
-        // Pending, and in-progress words of newer models (Reasoning, Generating): keep polling; the deadline ends it.
-        const progress = numberOrUndefined(body.progress);
-        return {
-          kind: 'in-progress',
-          state: {
-            status: status || 'Pending',
-            progress: progress === undefined ? undefined : progress > 1 ? progress / 100 : progress,
-          },
-        };
-      }
-    }
   }
 
   /**
@@ -307,93 +116,50 @@ export class BflClient {
     } catch {
       throw downloadError(taskId, text('download.reason.notUrl'));
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw downloadError(taskId, text('download.reason.notHttp'));
-    return withRetries(this.retry, signal, async (): Promise<Attempt<Buffer | 'expired'>> => {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(url, {
-          method: 'GET',
-          dispatcher: this.dispatcher,
-          headers: { 'user-agent': USER_AGENT },
-          signal,
-        });
-      } catch (error) {
-        rethrowAbort(error, signal);
-        return {
-          retry: downloadError(
-            taskId,
-            text('download.reason.network', { code: errorCode(error) ?? String(error) }),
-            undefined,
-            error,
-          ),
-        };
+    }
+    const limit = this.maxResultBytes;
+    const request: ExchangeRequest<'bytes'> = { method: 'GET', url, key: 'never', read: 'bytes', limit };
+    return this.send(request, signal, (answer): Attempt<Buffer | 'expired'> => {
+      if (answer.kind === 'noAnswer') {
+        const reason = text('download.reason.network', { code: failureCode(answer.cause) });
+        return { retry: downloadError(taskId, reason, undefined, answer.cause) };
       }
-      const { statusCode, headers } = response;
-      if (statusCode === 200) {
-        try {
-          const image = await readBody(response.body, headers, this.maxResultBytes);
-          if (image.length === 0) return { retry: downloadError(taskId, text('download.reason.empty'), statusCode) };
-          return { done: image };
-        } catch (error) {
-          rethrowAbort(error, signal);
-          if (error instanceof BodyTooLargeError) {
-            throw downloadError(taskId, text('download.reason.tooLarge', { bytes: error.limit }), statusCode);
-          }
-          return {
-            retry: downloadError(taskId, text('download.reason.brokeOff', { code: errorCode(error) ?? String(error) })),
-          };
-        }
+      if (answer.kind === 'bodyFailed') {
+        // Asking again would bring the same oversized image.
+        if (answer.tooLarge)
+          throw downloadError(taskId, text('download.reason.tooLarge', { bytes: limit }), answer.status);
+        return { retry: downloadError(taskId, text('download.reason.brokeOff', { code: failureCode(answer.cause) })) };
       }
-      await discard(response.body);
-      if (statusCode === 401 || statusCode === 403 || statusCode === 404 || statusCode === 410) {
-        return { done: 'expired' };
+      const outcome = outcomeOf(DOWNLOAD_STATUSES, answer.status);
+      if (outcome === 'expired') return { done: 'expired' };
+      if (outcome === 'success') {
+        if (!answer.body?.length) return { retry: downloadError(taskId, text('download.reason.empty'), answer.status) };
+        return { done: answer.body };
       }
-      const error = downloadError(taskId, text('http.status', { status: statusCode }), statusCode);
-      if (isTransientStatus(statusCode)) {
-        return { retry: error, retryAfter: headerValue(headers, 'retry-after'), rateLimited: statusCode === 429 };
-      }
-      throw error;
+      return failure(outcome, answer, { action: 'downloading', taskId });
     });
   }
 
   /** The account's credits (GET /v1/credits). */
   async credits(signal: AbortSignal): Promise<number> {
-    const url = `${this.endpoint.baseUrl}${CREDITS_PATH}`;
-    return withRetries(this.retry, signal, async (): Promise<Attempt<number>> => {
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await request(url, {
-          method: 'GET',
-          dispatcher: this.dispatcher,
-          headers: this.headersFor(url, false),
-          signal,
-        });
-      } catch (error) {
-        rethrowAbort(error, signal);
-        return { retry: networkError('credits', error) };
-      }
-      const payload = await readJson(response.body, response.headers, MAX_JSON_BYTES);
-      const { statusCode } = response;
-      const detail = detailOf(payload);
-      if (statusCode === 200) {
-        const credits = (payload as { credits?: unknown } | undefined)?.credits;
-        if (typeof credits === 'number') return { done: credits };
-        throw serverError(statusCode, undefined, 'credits', undefined, text('server.problem.noCredits'));
-      }
-      if (statusCode === 401 || statusCode === 403 || statusCode === 422) throw authError(statusCode, detail);
-      if (isTransientStatus(statusCode)) {
-        return {
-          retry: statusCode === 429 ? rateLimitedError(detail) : serverError(statusCode, detail, 'credits'),
-          retryAfter: headerValue(response.headers, 'retry-after'),
-        };
-      }
-      throw serverError(statusCode, detail, 'credits');
+    const request = this.apiGet(`${this.session.endpoint.baseUrl}${CREDITS_PATH}`);
+    return this.send(request, signal, (answer) => {
+      // Like a poll, reading the credits changes nothing: a failed connection or broken body is asked again.
+      if (answer.kind !== 'answered') return { retry: networkError('credits', answer.cause) };
+      const outcome = outcomeOf(CREDITS_STATUSES, answer.status);
+      if (outcome === 'success') return { done: creditBalance(answer.body) };
+      return failure(outcome, answer, { action: 'credits' });
     });
+  }
+
+  private apiGet(url: string): ExchangeRequest<'json'> {
+    return { method: 'GET', url, key: 'if-trusted', read: 'json', limit: MAX_JSON_BYTES };
   }
 
   /** Closes the connection pools; in-flight requests should have been aborted first. */
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.destroy();
+    if (this.ownsDispatcher) await this.session.dispatcher.destroy();
   }
 }

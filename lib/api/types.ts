@@ -1,4 +1,4 @@
-/** Shapes of the BFL API as this client uses them (see shared/reference/bfl-api.md §2-§5). */
+/** Shapes of the BFL API as this client uses them: the fill's parameters, the submit answer, a poll's state. */
 
 export type OutputFormat = 'jpeg' | 'png' | 'webp';
 
