@@ -1,114 +1,265 @@
 /**
- * The image options of a fill: how the mask is shaped (invert, grow, feather), what part of the image is
- * sent and at what size (crop to the mask, megapixel cap), and whether the result is pasted back into the
- * original. The names are the bfl-fill node's property names. Values come from the node (possibly as
- * strings from the editor); anything unusable is a BFL_INVALID_INPUT naming the option.
+ * The table of fields: every property of the bfl-fill and bfl-config nodes, declared once with its kind,
+ * default, range and TypedInput. The engine checks values with it (below), the build hands it to the editor
+ * (the dialogs' defaults and inline validators) and fills the ranges into the help; test/fields.test.ts
+ * proves that the three agree. A field's label is `field.<name>` in the message catalogs, shared by the
+ * dialogs and by the errors that name it.
+ *
+ * Values come from the node (the editor saves numbers as strings), from msg/flow/global/env through a
+ * TypedInput, or not at all: undefined, null and blank strings take the default. Anything unusable is a
+ * BFL_INVALID_INPUT that names the field, its range and the value received, before anything is submitted.
  */
-import { inspect } from 'node:util';
+import { REGIONS } from './api/regions';
+import type { FillParameters } from './api/types';
 import { invalidInput } from './errors';
+import type { ImageFormat, ImageOptions } from './image/types';
 import { text, type Text } from './messages';
-import type { ImageOptions } from './image/types';
-import { isGiven, toNumber } from './values';
+import { describeValue, isGiven, toNumber } from './values';
 
-export interface FillImageOptions {
-  /** Fill what the mask marks as keep, and keep what it marks as fill. Default false. */
-  maskInvert?: unknown;
-  /** Grow the area to fill by this many pixels (of the input image) in every direction. Default 0. */
-  maskGrow?: unknown;
-  /**
-   * Blend the generated pixels in over a ramp this many pixels wide, inside the area to fill (the pixels
-   * outside it stay untouched). Only for paste-back: the mask sent to the API stays black and white. Default 0.
-   */
-  maskFeather?: unknown;
-  /** Compose the result so that every pixel outside the mask is the input's. Default true. */
-  pasteBack?: unknown;
-  /** Send only the mask's surroundings, at about 1 megapixel, and stitch the result back in. Default false. */
-  cropToMask?: unknown;
-  /** With cropToMask: pixels of context around the mask. Default 64. */
-  cropMargin?: unknown;
-  /**
-   * Largest image sent, in megapixels; bigger images are downscaled before sending and the generated area
-   * scaled back up. Empty or 0 (the default): no cap; images over the API's 20 MP are then refused.
-   */
-  maxMegapixels?: unknown;
+/** The literal type of a TypedInput: besides it, the value may come from msg, flow, global or env. */
+export type LiteralType = 'str' | 'num' | 'bool';
+
+interface FieldBase {
+  /** Set when the field is a TypedInput with a `<name>Type` companion property. */
+  readonly typedInput?: LiteralType;
+  /** Shown beside the input in the dialog, e.g. seconds. */
+  readonly unit?: 'seconds' | 'pixels' | 'megapixels';
 }
 
-export type ResolvedFillImageOptions = ImageOptions;
-
-export const FILL_IMAGE_DEFAULTS: Readonly<ResolvedFillImageOptions> = Object.freeze({
-  maskInvert: false,
-  maskGrow: 0,
-  maskFeather: 0,
-  pasteBack: true,
-  cropToMask: false,
-  cropMargin: 64,
-  maxMegapixels: 0,
-});
-
-export const FILL_IMAGE_LIMITS = Object.freeze({
-  maskGrow: { min: 0, max: 1000 },
-  maskFeather: { min: 0, max: 1000 },
-  cropMargin: { min: 0, max: 10_000 },
-  /** 0 turns the cap off; otherwise from 0.25 MP (512×512) to the API's 20 MP. */
-  maxMegapixels: { min: 0.25, max: 20 },
-});
-
-type OptionName = keyof ResolvedFillImageOptions;
-
-function shown(value: unknown): Text | string {
-  if (typeof value === 'string') {
-    return text('geometry.value.quoted', { text: value.length > 40 ? `${value.slice(0, 40)}…` : value });
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return inspect(value, { depth: 0, breakLength: Infinity }).slice(0, 60);
+export interface TextField extends FieldBase {
+  readonly kind: 'text';
+  readonly default: string;
 }
 
-function booleanOption(name: OptionName, value: unknown, fallback: boolean): boolean {
-  if (!isGiven(value)) return fallback;
+export interface NumberField extends FieldBase {
+  /** integer: whole numbers only; number: fractions too. */
+  readonly kind: 'integer' | 'number';
+  readonly min: number;
+  readonly max: number;
+  /** '' when an empty field means something of its own (a random seed, no cap). */
+  readonly default: number | '';
+  /** 0 is accepted besides the range, and means the same as empty (off). */
+  readonly zeroMeansEmpty?: boolean;
+}
+
+export interface BooleanField extends FieldBase {
+  readonly kind: 'boolean';
+  readonly default: boolean;
+}
+
+export interface ChoiceField extends FieldBase {
+  readonly kind: 'choice';
+  readonly choices: readonly string[];
+  readonly default: string;
+  /** Other spellings accepted for a choice, in lower case. */
+  readonly aliases?: Readonly<Record<string, string>>;
+}
+
+/** A reference to a config node (the editor's node picker). */
+export interface NodeField extends FieldBase {
+  readonly kind: 'node';
+  readonly nodeType: string;
+  readonly default: '';
+}
+
+export type Field = TextField | NumberField | BooleanField | ChoiceField | NodeField;
+
+export const OUTPUT_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
+
+/** The bfl-fill node's properties, in the order of its dialog. */
+export const FILL_FIELDS = {
+  name: { kind: 'text', default: '' },
+  config: { kind: 'node', nodeType: 'bfl-config', default: '' },
+  prompt: { kind: 'text', default: '', typedInput: 'str' },
+  steps: { kind: 'integer', min: 15, max: 50, default: 50, typedInput: 'num' },
+  guidance: { kind: 'number', min: 1.5, max: 100, default: 60, typedInput: 'num' },
+  seed: { kind: 'integer', min: 0, max: Number.MAX_SAFE_INTEGER, default: '', typedInput: 'num' },
+  outputFormat: { kind: 'choice', choices: OUTPUT_FORMATS, default: 'jpeg', aliases: { jpg: 'jpeg' } },
+  safetyTolerance: { kind: 'integer', min: 0, max: 6, default: 2 },
+  promptUpsampling: { kind: 'boolean', default: false },
+  timeout: { kind: 'number', min: 1, max: 86_400, default: 300, unit: 'seconds' },
+  maskInvert: { kind: 'boolean', default: false, typedInput: 'bool' },
+  maskGrow: { kind: 'integer', min: 0, max: 1000, default: 0, typedInput: 'num', unit: 'pixels' },
+  maskFeather: { kind: 'integer', min: 0, max: 1000, default: 0, typedInput: 'num', unit: 'pixels' },
+  pasteBack: { kind: 'boolean', default: true },
+  cropToMask: { kind: 'boolean', default: false },
+  cropMargin: { kind: 'integer', min: 0, max: 10_000, default: 64, unit: 'pixels' },
+  // From 0.25 MP (512×512) to the API's 20 MP; empty or 0: no cap.
+  maxMegapixels: { kind: 'number', min: 0.25, max: 20, default: '', zeroMeansEmpty: true, unit: 'megapixels' },
+  preview: { kind: 'boolean', default: false },
+} as const satisfies Record<string, Field>;
+
+/** The bfl-config node's properties (its credentials, apiKey and webhookSecret, are not fields). */
+export const CONFIG_FIELDS = {
+  name: { kind: 'text', default: '' },
+  region: { kind: 'choice', choices: REGIONS, default: 'global' },
+  baseUrl: { kind: 'text', default: '' },
+  // BFL allows 24 active tasks per account.
+  maxConcurrent: { kind: 'integer', min: 1, max: 24, default: 24 },
+} as const satisfies Record<string, Field>;
+
+export type FillFieldName = keyof typeof FILL_FIELDS;
+export type ConfigFieldName = keyof typeof CONFIG_FIELDS;
+
+/** The fields a bfl-fill node hands to the engine (the rest only matter to the editor and the glue). */
+export const FILL_INPUTS = [
+  'prompt',
+  'steps',
+  'guidance',
+  'seed',
+  'outputFormat',
+  'safetyTolerance',
+  'promptUpsampling',
+  'timeout',
+  'maskInvert',
+  'maskGrow',
+  'maskFeather',
+  'pasteBack',
+  'cropToMask',
+  'cropMargin',
+  'maxMegapixels',
+] as const satisfies readonly FillFieldName[];
+
+export type FillInputName = (typeof FILL_INPUTS)[number];
+
+/** Values as the node resolved them; undefined or '' means "not given". */
+export type RawFillInputs = Partial<Record<FillInputName, unknown>>;
+
+/** The message properties that fill in when the node's field is empty. */
+export interface MessageFallbacks {
+  prompt?: unknown;
+  seed?: unknown;
+}
+
+/** Everything a fill needs from its inputs, checked. */
+export interface FillSettings {
+  parameters: FillParameters;
+  timeoutMs: number;
+  imageOptions: ImageOptions;
+}
+
+/** The field's label, or for a value taken from the message, the property (msg.seed). */
+export type Subject = { field: FillFieldName | ConfigFieldName } | { property: string };
+
+function subjectText(subject: Subject): Text | string {
+  return 'field' in subject ? text(`field.label.${subject.field}`) : subject.property;
+}
+
+function refuse(
+  key: string,
+  subject: Subject,
+  shown: Text | string,
+  params: Record<string, string | number> = {},
+): never {
+  throw invalidInput(text(`field.${key}`, { ...params, name: subjectText(subject), value: shown }));
+}
+
+/** A number field's value, or undefined when it is empty (or 0 where that means empty). */
+export function readNumber(field: NumberField, value: unknown, subject: Subject): number | undefined {
+  if (!isGiven(value)) return field.default === '' ? undefined : field.default;
+  const parsed = toNumber(value);
+  const finite = parsed !== undefined && Number.isFinite(parsed);
+  const whole = field.kind === 'integer';
+  const { min, max } = field;
+  if (finite && field.zeroMeansEmpty && parsed === 0) return undefined;
+  if (finite && parsed >= min && parsed <= max && (!whole || Number.isInteger(parsed))) return parsed;
+  // A number is shown as it is ("but it is 14"), anything else described ("but it is an object").
+  const shown = finite ? String(parsed) : describeValue(value);
+  const orEmpty = field.default === '' ? 'OrEmpty' : '';
+  if (whole && max === Number.MAX_SAFE_INTEGER) refuse(`wholeNumberFrom${orEmpty}`, subject, shown, { min });
+  refuse(`${whole ? 'wholeNumberRange' : 'numberRange'}${orEmpty}`, subject, shown, { min, max });
+}
+
+export function readBoolean(field: BooleanField, value: unknown, subject: Subject): boolean {
+  if (!isGiven(value)) return field.default;
   if (value === true || value === 'true' || value === 1) return true;
   if (value === false || value === 'false' || value === 0) return false;
-  throw invalidInput(
-    text('geometry.option.boolean', { name: text(`geometry.option.name.${name}`), value: shown(value) }),
-  );
+  refuse('boolean', subject, describeValue(value));
 }
 
-function wholeNumberOption(name: 'maskGrow' | 'maskFeather' | 'cropMargin', value: unknown, fallback: number): number {
-  if (!isGiven(value)) return fallback;
-  const { min, max } = FILL_IMAGE_LIMITS[name];
-  const parsed = toNumber(value);
-  if (parsed === undefined || !Number.isInteger(parsed) || parsed < min || parsed > max) {
-    throw invalidInput(
-      text('geometry.option.wholeNumberRange', {
-        name: text(`geometry.option.name.${name}`),
-        min,
-        max,
-        value: shown(value),
-      }),
-    );
-  }
-  return parsed;
+export function readChoice(field: ChoiceField, value: unknown, subject: Subject): string {
+  if (!isGiven(value)) return field.default;
+  const given = typeof value === 'string' ? value.trim().toLowerCase() : undefined;
+  const chosen = given === undefined ? undefined : (field.aliases?.[given] ?? given);
+  if (chosen !== undefined && field.choices.includes(chosen)) return chosen;
+  refuse('choice', subject, describeValue(value), { choices: field.choices.join(', ') });
 }
 
-function megapixelOption(value: unknown, fallback: number): number {
-  if (!isGiven(value)) return fallback;
-  const { min, max } = FILL_IMAGE_LIMITS.maxMegapixels;
-  const parsed = toNumber(value);
-  if (parsed === undefined || !Number.isFinite(parsed) || (parsed !== 0 && (parsed < min || parsed > max))) {
-    throw invalidInput(text('geometry.option.megapixels', { min, max, value: shown(value) }));
-  }
-  return parsed;
+/** Numbers and booleans become their text: a prompt of 42 is what the flow meant. */
+export function readText(field: TextField, value: unknown, subject: Subject): string {
+  if (!isGiven(value)) return field.default;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  refuse('text', subject, describeValue(value));
 }
 
-/** Fills in defaults and checks every option; `options` may be a node's raw property values. */
-export function resolveImageOptions(options: FillImageOptions = {}): ResolvedFillImageOptions {
-  const d = FILL_IMAGE_DEFAULTS;
+const F = FILL_FIELDS;
+const fill = (field: FillFieldName): Subject => ({ field });
+
+/** The node's value, or when the node leaves it empty, the message's (msg.prompt, msg.seed). */
+function withFallback(name: 'prompt' | 'seed', value: unknown, fallbacks: MessageFallbacks): [unknown, Subject] {
+  return isGiven(value) ? [value, fill(name)] : [fallbacks[name], { property: `msg.${name}` }];
+}
+
+/** The image options alone, e.g. for a program that plans images without a node. */
+export function resolveImageOptions(inputs: RawFillInputs = {}): ImageOptions {
   return {
-    maskInvert: booleanOption('maskInvert', options.maskInvert, d.maskInvert),
-    maskGrow: wholeNumberOption('maskGrow', options.maskGrow, d.maskGrow),
-    maskFeather: wholeNumberOption('maskFeather', options.maskFeather, d.maskFeather),
-    pasteBack: booleanOption('pasteBack', options.pasteBack, d.pasteBack),
-    cropToMask: booleanOption('cropToMask', options.cropToMask, d.cropToMask),
-    cropMargin: wholeNumberOption('cropMargin', options.cropMargin, d.cropMargin),
-    maxMegapixels: megapixelOption(options.maxMegapixels, d.maxMegapixels),
+    maskInvert: readBoolean(F.maskInvert, inputs.maskInvert, fill('maskInvert')),
+    maskGrow: readNumber(F.maskGrow, inputs.maskGrow, fill('maskGrow'))!,
+    maskFeather: readNumber(F.maskFeather, inputs.maskFeather, fill('maskFeather'))!,
+    pasteBack: readBoolean(F.pasteBack, inputs.pasteBack, fill('pasteBack')),
+    cropToMask: readBoolean(F.cropToMask, inputs.cropToMask, fill('cropToMask')),
+    cropMargin: readNumber(F.cropMargin, inputs.cropMargin, fill('cropMargin'))!,
+    maxMegapixels: readNumber(F.maxMegapixels, inputs.maxMegapixels, fill('maxMegapixels')) ?? 0,
   };
+}
+
+/** Every input of a fill checked, in the order of the dialog, so the first problem a user sees is reported. */
+export function resolveFillSettings(inputs: RawFillInputs, fallbacks: MessageFallbacks = {}): FillSettings {
+  const parameters: FillParameters = {
+    prompt: readText(F.prompt, ...withFallback('prompt', inputs.prompt, fallbacks)),
+    steps: readNumber(F.steps, inputs.steps, fill('steps'))!,
+    guidance: readNumber(F.guidance, inputs.guidance, fill('guidance'))!,
+    seed: readNumber(F.seed, ...withFallback('seed', inputs.seed, fallbacks)),
+    outputFormat: readChoice(F.outputFormat, inputs.outputFormat, fill('outputFormat')) as ImageFormat,
+    safetyTolerance: readNumber(F.safetyTolerance, inputs.safetyTolerance, fill('safetyTolerance'))!,
+    promptUpsampling: readBoolean(F.promptUpsampling, inputs.promptUpsampling, fill('promptUpsampling')),
+  };
+  const timeoutSeconds = readNumber(F.timeout, inputs.timeout, fill('timeout'))!;
+  return { parameters, timeoutMs: Math.round(timeoutSeconds * 1000), imageOptions: resolveImageOptions(inputs) };
+}
+
+// TRANSITIONAL (removed once lib/image no longer uses them).
+export type FillImageOptions = Partial<Record<keyof ImageOptions, unknown>>;
+export type ResolvedFillImageOptions = ImageOptions;
+export const FILL_IMAGE_DEFAULTS: Readonly<ImageOptions> = Object.freeze(resolveImageOptions());
+export const FILL_IMAGE_LIMITS = {
+  maskGrow: { min: F.maskGrow.min, max: F.maskGrow.max },
+  maskFeather: { min: F.maskFeather.min, max: F.maskFeather.max },
+  cropMargin: { min: F.cropMargin.min, max: F.cropMargin.max },
+  maxMegapixels: { min: F.maxMegapixels.min, max: F.maxMegapixels.max },
+};
+
+/** TypedInput types whose empty value means "not given" rather than "evaluate ''". */
+const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool', 're', 'date']);
+
+/** A TypedInput value as saved in a flow (a string, a number or a boolean) as text; anything else is empty. */
+function fieldText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return '';
+}
+
+/**
+ * Where a node property's value comes from, given the property and its `<name>Type` companion: the value
+ * itself, or an expression for Node-RED to evaluate against the message. A plain value with no companion
+ * type is a literal, so hand-written and older flows keep working; an empty literal is "not given".
+ */
+export function fieldSource(
+  value: unknown,
+  type: unknown,
+): { value: unknown } | { evaluate: { value: string; type: string } } {
+  if (typeof type !== 'string' || type === '') return { value };
+  if (LITERAL_TYPES.has(type) && fieldText(value).trim() === '') return { value: undefined };
+  return { evaluate: { value: fieldText(value), type } };
 }

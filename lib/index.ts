@@ -14,6 +14,16 @@ export {
 } from './engine/service';
 export { fill, type FillRequest } from './engine/fill';
 export { Account, resolveAccount, type AccountSettings, type AccountTuning } from './engine/account';
-export { resolveFillSettings, FILL_DEFAULTS, FILL_LIMITS, type RawFillInputs } from './engine/parameters';
-export { prepareFillImages, readImageInput, type PreparedImages, type ImageLimits } from './image';
+export { resolveFillSettings, resolveImageOptions, FILL_FIELDS, CONFIG_FIELDS, type RawFillInputs } from './fields';
+export {
+  planInputs,
+  composeResult,
+  readImageInput,
+  type PlannedInputs,
+  type FillGeometry,
+  type ComposeOptions,
+  type ImageOptions,
+  type PreparedImages,
+  type ImageLimits,
+} from './image';
 export { BflEmulator, DEFAULT_EMULATOR_KEY, type EmulatorOptions, type TaskScenario } from './emulator';

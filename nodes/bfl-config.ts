@@ -39,10 +39,10 @@ export = function register(RED: NodeAPI): void {
         tuningFromSettings(RED.settings),
       );
     } catch (error) {
-      this.accountError = asBflError(error);
+      this.account = asBflError(error);
     }
     const account = this.account;
-    if (account?.emulated) {
+    if (account instanceof Account && account.emulated) {
       account.origin().then(
         (url) => this.log(RED._('bfl-config.status.emulator', { url })),
         (error: unknown) => this.warn(errorMessage(error, translate)),
@@ -50,7 +50,7 @@ export = function register(RED: NodeAPI): void {
     }
     this.on('close', (_removed: boolean, done: () => void) => {
       const account = this.account;
-      if (!account) {
+      if (!(account instanceof Account)) {
         done();
         return;
       }

@@ -5,52 +5,21 @@
  */
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
 import { BflError, invalidInput } from '../lib/errors';
+import { Account } from '../lib/engine/account';
 import { fill, previewOf, type FillOutcome } from '../lib/engine/fill';
-import type { RawFillInputs } from '../lib/engine/parameters';
-import { StatusReporter, type StatusView } from '../lib/engine/status';
+import { FILL_INPUTS, fieldSource, type FillInputName, type RawFillInputs } from '../lib/fields';
+import { ActivityReporter } from '../lib/engine/activity';
 import { text } from '../lib/messages';
 import { localiseError, runtimeTranslate } from './i18n';
+import { statusView } from './status';
 import type { BflConfigNode } from './types';
-
-/** Fields that may come with a TypedInput `<name>Type` companion. */
-const FIELDS = [
-  'prompt',
-  'steps',
-  'guidance',
-  'seed',
-  'outputFormat',
-  'safetyTolerance',
-  'promptUpsampling',
-  'timeout',
-] as const;
-/** The image options (lib/fields), with TypedInput companions too. */
-const IMAGE_FIELDS = [
-  'maskInvert',
-  'maskGrow',
-  'maskFeather',
-  'pasteBack',
-  'cropToMask',
-  'cropMargin',
-  'maxMegapixels',
-] as const;
-type Field = (typeof FIELDS)[number] | (typeof IMAGE_FIELDS)[number];
 
 /** Editor topic of a node's preview thumbnail; the editor subscribes to `bfl-fill/preview/#`. */
 function previewTopic(id: string): string {
   return `bfl-fill/preview/${id}`;
 }
 
-/** TypedInput types whose empty value means "not given" rather than "evaluate ''". */
-const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool', 're', 'date']);
-
-/** A TypedInput value as saved in a flow (a string, a number or a boolean) as text; anything else is empty. */
-function fieldText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return '';
-}
-
-interface BflFillDef extends NodeDef, Partial<Record<Field | `${Field}Type`, unknown>> {
+interface BflFillDef extends NodeDef, Partial<Record<FillInputName | `${FillInputName}Type`, unknown>> {
   config?: string;
   preview?: unknown;
 }
@@ -62,31 +31,27 @@ const CLOSE_GRACE_MS = 10_000;
 export = function register(RED: NodeAPI): void {
   const translate = runtimeTranslate(RED);
 
-  function evaluateField(node: Node, value: unknown, type: unknown, msg: NodeMessage): Promise<unknown> {
-    // A plain value with no companion type is a literal: hand-written and older flows keep working.
-    if (typeof type !== 'string' || type === '') return Promise.resolve(value);
-    if (LITERAL_TYPES.has(type) && fieldText(value).trim() === '') {
-      return Promise.resolve(undefined);
-    }
+  function evaluate(node: Node, source: { value: string; type: string }, msg: NodeMessage): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      RED.util.evaluateNodeProperty(fieldText(value), type, node, msg, (error, result) =>
+      RED.util.evaluateNodeProperty(source.value, source.type, node, msg, (error, result) =>
         error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
       );
     });
   }
 
-  async function evaluateFields<F extends Field>(
-    node: Node,
-    config: BflFillDef,
-    msg: NodeMessage,
-    fields: readonly F[],
-  ): Promise<Partial<Record<F, unknown>>> {
-    const values: Partial<Record<F, unknown>> = {};
-    for (const field of fields) {
+  /** Every input field's value for this message, read from msg, context or env where its TypedInput says so. */
+  async function readInputs(node: Node, config: BflFillDef, msg: NodeMessage): Promise<RawFillInputs> {
+    const values: RawFillInputs = {};
+    for (const field of FILL_INPUTS) {
+      const source = fieldSource(config[field], config[`${field}Type`]);
+      if (!('evaluate' in source)) {
+        values[field] = source.value;
+        continue;
+      }
       try {
-        values[field] = await evaluateField(node, config[field], config[`${field}Type`], msg);
+        values[field] = await evaluate(node, source.evaluate, msg);
       } catch (error) {
-        throw invalidInput(text('parameters.unreadable', { field, reason: (error as Error).message }), error);
+        throw invalidInput(text('field.unreadable', { field, reason: (error as Error).message }), error);
       }
     }
     return values;
@@ -107,13 +72,15 @@ export = function register(RED: NodeAPI): void {
       );
     }
     const inFlight = new Set<Promise<void>>();
-    const reporter = new StatusReporter(
-      (view: StatusView | null) =>
-        node.status(
-          view ? { fill: view.fill, shape: view.shape, text: RED._(`bfl-fill.status.${view.key}`, view.params) } : {},
-        ),
-      configNode?.account?.emulated ?? false,
-    );
+    const emulated = configNode?.account instanceof Account && configNode.account.emulated;
+    const reporter = new ActivityReporter((activity) => {
+      if (!activity) {
+        node.status({});
+        return;
+      }
+      const view = statusView(activity, emulated);
+      node.status({ fill: view.fill, shape: view.shape, text: RED._(`bfl-fill.status.${view.key}`, view.params) });
+    });
 
     async function handle(
       msg: FillMessage,
@@ -123,16 +90,13 @@ export = function register(RED: NodeAPI): void {
       const job = reporter.track();
       try {
         if (!configNode) throw invalidInput(text('config.noConfig'));
-        if (configNode.accountError) throw configNode.accountError;
-        if (!configNode.account) throw invalidInput(text('config.stopped'));
+        if (configNode.account instanceof BflError) throw configNode.account;
         const service = await configNode.account.service();
-        const inputs: RawFillInputs = await evaluateFields(node, config, msg, FIELDS);
-        const imageOptions = await evaluateFields(node, config, msg, IMAGE_FIELDS);
+        const inputs = await readInputs(node, config, msg);
         const result = await fill(
           service,
           {
             inputs,
-            imageOptions,
             fallbacks: { prompt: msg.prompt, seed: msg.seed },
             image: msg.payload,
             mask: msg.mask,

@@ -15,8 +15,6 @@ export interface BflConfigCredentials {
 }
 
 export interface BflConfigNode extends Node<BflConfigCredentials> {
-  /** Set when the settings are usable. */
-  account?: Account;
-  /** Set instead when they are not: every fill using this node reports it. */
-  accountError?: BflError;
+  /** The live account, or why the settings are unusable: every fill using this node then reports it. */
+  account: Account | BflError;
 }

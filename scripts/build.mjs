@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { mergeEngineCatalogs } from './lib/catalogs.mjs';
+import { fillFieldsInFile } from './lib/fields.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -23,6 +25,17 @@ cpSync(join(root, 'icons'), join(nodesOut, 'icons'), { recursive: true });
 
 // The engine's runtime messages go into the bfl-fill catalogs under `bfl-fill.messages` (scripts/lib/catalogs.mjs).
 mergeEngineCatalogs(join(root, 'lib', 'messages'), join(nodesOut, 'locales'));
+
+// One table of fields for the engine, the dialogs and the help (scripts/lib/fields.mjs).
+const { FILL_FIELDS, CONFIG_FIELDS } = createRequire(import.meta.url)(join(dist, 'lib', 'fields.js'));
+const tables = { fill: FILL_FIELDS, config: CONFIG_FIELDS };
+for (const type of ['bfl-config', 'bfl-fill']) {
+  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`);
+  for (const language of readdirSync(join(nodesOut, 'locales'))) {
+    const help = join(nodesOut, 'locales', language, `${type}.html`);
+    if (existsSync(help)) fillFieldsInFile(help, tables, language, `locales/${language}/${type}.html`);
+  }
+}
 
 const cli = join(dist, 'bin', 'bfl-emulator.js');
 if (existsSync(cli)) chmodSync(cli, 0o755);

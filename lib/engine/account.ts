@@ -1,25 +1,24 @@
 /**
  * An account as a bfl-config node describes it: region, base URL, key and concurrency, turned into a ready
- * FillService. The `emulator` region starts the built-in emulator in this process on a free loopback port;
- * one emulator serves every config node that uses it and stops when the last one closes.
+ * FillService. The `emulator` region leases the built-in emulator (./local-emulator).
  */
 import { cancelledError, emulatorStartError, invalidInput, noKeyError } from '../errors';
 import {
   bflRegionEndpoint,
   customEndpoint,
   emulatorEndpoint,
-  isRegion,
   normaliseBaseUrl,
   type ApiEndpoint,
   type Region,
 } from '../api/regions';
 import type { RetryPolicy } from '../api/retry';
-import { BflEmulator, DEFAULT_EMULATOR_KEY, type EmulatorOptions } from '../emulator';
+import type { BflEmulator, EmulatorOptions } from '../emulator';
+import { DEFAULT_EMULATOR_KEY } from '../emulator/key';
+import { CONFIG_FIELDS, readChoice, readNumber } from '../fields';
 import { text } from '../messages';
 import { FillService } from './service';
+import { leaseEmulator, runningLocalEmulator } from './local-emulator';
 import type { PollSchedule } from './schedule';
-
-export const MAX_CONCURRENT_LIMIT = 24;
 
 export interface AccountSettings {
   region: unknown;
@@ -46,22 +45,10 @@ export interface ResolvedAccount {
 
 /** Checks the config node's settings; problems are errors a user fixes in the config dialog. */
 export function resolveAccount(settings: AccountSettings): ResolvedAccount {
-  const region: Region =
-    settings.region === undefined || settings.region === '' ? 'global' : (settings.region as Region);
-  if (!isRegion(region)) {
-    throw invalidInput(text('config.unknownRegion', { region: String(settings.region) }));
-  }
+  const region = readChoice(CONFIG_FIELDS.region, settings.region, { field: 'region' }) as Region;
   const apiKey = typeof settings.apiKey === 'string' ? settings.apiKey.trim() : '';
-  if (apiKey === '' && region !== 'emulator') {
-    throw noKeyError();
-  }
-  const requested =
-    settings.maxConcurrent === undefined || settings.maxConcurrent === ''
-      ? MAX_CONCURRENT_LIMIT
-      : Number(settings.maxConcurrent);
-  if (!Number.isInteger(requested) || requested < 1 || requested > MAX_CONCURRENT_LIMIT) {
-    throw invalidInput(text('config.maxConcurrent', { max: MAX_CONCURRENT_LIMIT }));
-  }
+  if (apiKey === '' && region !== 'emulator') throw noKeyError();
+  const maxConcurrent = readNumber(CONFIG_FIELDS.maxConcurrent, settings.maxConcurrent, { field: 'maxConcurrent' })!;
   let baseUrl: string | undefined;
   if (region === 'custom') {
     baseUrl = typeof settings.baseUrl === 'string' ? normaliseBaseUrl(settings.baseUrl) : undefined;
@@ -69,48 +56,7 @@ export function resolveAccount(settings: AccountSettings): ResolvedAccount {
   } else if (region !== 'emulator') {
     baseUrl = bflRegionEndpoint(region).baseUrl;
   }
-  return { region, baseUrl, apiKey: apiKey || DEFAULT_EMULATOR_KEY, maxConcurrent: requested };
-}
-
-interface SharedEmulator {
-  emulator: Promise<BflEmulator>;
-  users: number;
-}
-
-let sharedEmulator: SharedEmulator | undefined;
-
-/** The in-process emulator of the `emulator` region, if one is running (tests inspect it). */
-export function runningLocalEmulator(): Promise<BflEmulator> | undefined {
-  return sharedEmulator?.emulator;
-}
-
-function leaseEmulator(options: EmulatorOptions | undefined): {
-  emulator: Promise<BflEmulator>;
-  release: () => Promise<void>;
-} {
-  if (!sharedEmulator) {
-    const started = BflEmulator.start({ host: '127.0.0.1', port: 0, ...options });
-    sharedEmulator = { emulator: started, users: 0 };
-    // A failed start must not linger as the shared instance for later config nodes.
-    started.catch(() => {
-      if (sharedEmulator?.emulator === started) sharedEmulator = undefined;
-    });
-  }
-  const lease = sharedEmulator;
-  lease.users += 1;
-  let released = false;
-  return {
-    emulator: lease.emulator,
-    release: async () => {
-      if (released) return;
-      released = true;
-      lease.users -= 1;
-      if (lease.users > 0) return;
-      if (sharedEmulator === lease) sharedEmulator = undefined;
-      const emulator = await lease.emulator.catch(() => undefined);
-      await emulator?.close();
-    },
-  };
+  return { region, baseUrl, apiKey: apiKey || DEFAULT_EMULATOR_KEY, maxConcurrent };
 }
 
 /**

@@ -1,68 +1,50 @@
 /**
- * Status for the editor workspace: what a node's jobs are doing, summarised in one short line and sent at
- * most once per interval so a busy node does not flood the editor. Texts are catalog keys with parameters;
- * the node translates them.
+ * What a node's jobs are doing, summarised in one line of activity and reported at most once per interval so
+ * a busy node does not flood the editor. The engine speaks of phases and outcomes only; the Node-RED glue
+ * (nodes/status.ts) turns an activity into a status colour, shape and text.
  */
 import type { JobPhase } from './phases';
 
-export interface StatusView {
-  fill: 'blue' | 'green' | 'red' | 'yellow' | 'grey';
-  shape: 'dot' | 'ring';
-  /** Catalog key below `bfl-fill.status.` */
-  key:
-    | 'queued'
-    | 'submitting'
-    | 'polling'
-    | 'progress'
-    | 'downloading'
-    | 'composing'
-    | 'done'
-    | 'doneEmulator'
-    | 'error'
-    | 'active';
-  params?: Record<string, string | number>;
-}
+export type Activity =
+  | { state: 'queued'; count: number }
+  | { state: 'active'; count: number }
+  | { state: 'submitting' }
+  | { state: 'polling'; seconds: number }
+  | { state: 'progress'; percent: number }
+  | { state: 'downloading' }
+  | { state: 'composing' }
+  | { state: 'done' }
+  | { state: 'failed'; code: string };
 
 export type Outcome = { ok: true } | { ok: false; code: string };
 
-/** The status for a set of running jobs; undefined when none runs. */
-export function describeJobs(phases: readonly JobPhase[], now: number): StatusView | undefined {
+/** The activity of a set of running jobs; undefined when none runs. */
+export function summarise(phases: readonly JobPhase[], now: number): Activity | undefined {
   if (phases.length === 0) return undefined;
   const waiting = phases.filter((p) => p.phase === 'queued' || p.phase === 'preparing').length;
   if (phases.length > 1) {
-    if (waiting === phases.length) return { fill: 'yellow', shape: 'ring', key: 'queued', params: { count: waiting } };
-    return { fill: 'blue', shape: 'dot', key: 'active', params: { count: phases.length } };
+    return waiting === phases.length ? { state: 'queued', count: waiting } : { state: 'active', count: phases.length };
   }
   const only = phases[0]!;
   switch (only.phase) {
     case 'preparing':
     case 'queued':
-      return { fill: 'yellow', shape: 'ring', key: 'queued', params: { count: 1 } };
-    case 'submitting':
-      return { fill: 'blue', shape: 'ring', key: 'submitting' };
+      return { state: 'queued', count: 1 };
     case 'polling':
-      if (only.progress !== undefined) {
-        return { fill: 'blue', shape: 'dot', key: 'progress', params: { percent: Math.round(only.progress * 100) } };
-      }
-      return {
-        fill: 'blue',
-        shape: 'dot',
-        key: 'polling',
-        params: { seconds: Math.max(0, Math.floor((now - only.startedAt) / 1000)) },
-      };
+      if (only.progress !== undefined) return { state: 'progress', percent: Math.round(only.progress * 100) };
+      return { state: 'polling', seconds: Math.max(0, Math.floor((now - only.startedAt) / 1000)) };
+    case 'submitting':
     case 'downloading':
-      return { fill: 'blue', shape: 'dot', key: 'downloading' };
     case 'composing':
-      return { fill: 'blue', shape: 'dot', key: 'composing' };
+      return { state: only.phase };
   }
 }
 
-export function describeOutcome(outcome: Outcome, emulated: boolean): StatusView {
-  if (outcome.ok) return { fill: 'green', shape: 'dot', key: emulated ? 'doneEmulator' : 'done' };
-  return { fill: 'red', shape: 'ring', key: 'error', params: { code: outcome.code } };
+export function outcomeActivity(outcome: Outcome): Activity {
+  return outcome.ok ? { state: 'done' } : { state: 'failed', code: outcome.code };
 }
 
-function sameView(a: StatusView | null | undefined, b: StatusView | null | undefined): boolean {
+function same(a: Activity | null | undefined, b: Activity | null | undefined): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
@@ -72,21 +54,21 @@ export interface TrackedJob {
 }
 
 /**
- * Tracks a node's jobs and shows their summary through `show`, at most once per `intervalMs` (the last view
- * always arrives). While a job polls, the elapsed seconds tick once per interval.
+ * Tracks a node's jobs and reports their summary through `show`, at most once per `intervalMs` (the last one
+ * always arrives); null clears it. While a job polls, the elapsed seconds tick once per interval. After the
+ * last job ends, the outcome of the last one to finish stays shown.
  */
-export class StatusReporter {
+export class ActivityReporter {
   private readonly jobs = new Map<object, JobPhase>();
-  private lastShown: StatusView | null | undefined;
+  private lastShown: Activity | null | undefined;
   private lastShownAt = 0;
   private pending: NodeJS.Timeout | undefined;
   private ticker: NodeJS.Timeout | undefined;
-  private lastOutcome: StatusView | undefined;
+  private lastOutcome: Activity | undefined;
   private closed = false;
 
   constructor(
-    private readonly show: (view: StatusView | null) => void,
-    private readonly emulated: boolean,
+    private readonly show: (activity: Activity | null) => void,
     private readonly intervalMs = 1000,
   ) {}
 
@@ -102,14 +84,14 @@ export class StatusReporter {
       },
       finish: (outcome) => {
         if (!this.jobs.delete(handle)) return;
-        this.lastOutcome = describeOutcome(outcome, this.emulated);
+        this.lastOutcome = outcomeActivity(outcome);
         this.refresh();
       },
     };
   }
 
-  private current(): StatusView | null {
-    return describeJobs([...this.jobs.values()], Date.now()) ?? this.lastOutcome ?? null;
+  private current(): Activity | null {
+    return summarise([...this.jobs.values()], Date.now()) ?? this.lastOutcome ?? null;
   }
 
   private refresh(): void {
@@ -128,11 +110,11 @@ export class StatusReporter {
   }
 
   private flush(): void {
-    const view = this.current();
-    if (sameView(view, this.lastShown)) return;
-    this.lastShown = view;
+    const activity = this.current();
+    if (same(activity, this.lastShown)) return;
+    this.lastShown = activity;
     this.lastShownAt = Date.now();
-    this.show(view);
+    this.show(activity);
   }
 
   private updateTicker(): void {
@@ -146,7 +128,7 @@ export class StatusReporter {
     }
   }
 
-  /** Stops all timers and clears the status. */
+  /** Stops all timers and clears what is shown. */
   close(): void {
     this.closed = true;
     if (this.pending) clearTimeout(this.pending);

@@ -10,16 +10,15 @@ import {
   makePreview,
   planInputs,
   type FillGeometry,
-  type FillImageOptions,
   type ImageLimits,
   type Preview,
 } from '../image';
 import type { FillResult, FillService } from './service';
-import { resolveFillSettings, type MessageFallbacks, type RawFillInputs } from './parameters';
+import { resolveFillSettings, type MessageFallbacks, type RawFillInputs } from '../fields';
 import type { PhaseListener } from './phases';
 
 export interface FillRequest {
-  /** The node's generation fields, already evaluated from their TypedInputs. */
+  /** The node's fields (generation, mask and result options), already evaluated from their TypedInputs. */
   inputs: RawFillInputs;
   /** msg.prompt and msg.seed, used when the node's field is empty. */
   fallbacks: MessageFallbacks;
@@ -27,8 +26,6 @@ export interface FillRequest {
   image: unknown;
   /** msg.mask: an image, shapes, or undefined for the image's alpha channel. */
   mask: unknown;
-  /** maskInvert, maskGrow, maskFeather, pasteBack, cropToMask, cropMargin, maxMegapixels as the node has them. */
-  imageOptions?: FillImageOptions;
 }
 
 export interface FillOutcome extends FillResult {
@@ -47,7 +44,7 @@ export async function fill(
   // A burst of messages must not decode dozens of big images only to be refused by a full queue.
   if (!service.slots.hasRoom) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
-  const { images, geometry } = await planInputs(request.image, request.mask, request.imageOptions, imageLimits);
+  const { images, geometry } = await planInputs(request.image, request.mask, settings.imageOptions, imageLimits);
   const result = await service.run(
     { parameters: settings.parameters, images, timeoutMs: settings.timeoutMs },
     signal,

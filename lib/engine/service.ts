@@ -12,6 +12,7 @@ import type { PreparedImages } from '../image';
 import { text } from '../messages';
 import type { PhaseListener } from './phases';
 import { DEFAULT_POLL_SCHEDULE, nextPollDelay, type PollSchedule } from './schedule';
+import { JobScope } from './deadline';
 import { TaskSlots } from './queue';
 
 /** What the flow gets in msg.bfl. */
@@ -52,56 +53,16 @@ export const DEFAULT_MAX_QUEUED = 100;
 /** How often an expired delivery URL is exchanged for a fresh one before giving up. */
 const MAX_DELIVERY_REFRESHES = 2;
 
-class TimeoutReason extends Error {
-  constructor() {
-    super('job deadline passed');
-    this.name = 'TimeoutReason';
-  }
-}
-
-/** A controller aborted by its parent signal or by its own deadline; dispose() leaves no timer or listener. */
-class JobScope {
-  readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly onParentAbort = (): void => this.controller.abort(this.parent.reason);
-
-  constructor(private readonly parent: AbortSignal) {
-    if (parent.aborted) this.controller.abort(parent.reason);
-    else parent.addEventListener('abort', this.onParentAbort, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  startDeadline(ms: number): void {
-    this.timer = setTimeout(() => this.controller.abort(new TimeoutReason()), ms);
-  }
-
-  get timedOut(): boolean {
-    return this.controller.signal.aborted && this.controller.signal.reason instanceof TimeoutReason;
-  }
-
-  dispose(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.parent.removeEventListener('abort', this.onParentAbort);
-  }
-}
-
 export class FillService {
   readonly slots: TaskSlots;
   private readonly client: BflClient;
   private readonly pollSchedule: PollSchedule;
   private closed = false;
 
-  constructor(private readonly options: FillServiceOptions) {
+  constructor(options: FillServiceOptions) {
     this.client = new BflClient({ endpoint: options.endpoint, apiKey: options.apiKey, retry: options.retry });
     this.slots = new TaskSlots(options.maxConcurrent, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.pollSchedule = { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule };
-  }
-
-  get emulated(): boolean {
-    return this.options.endpoint.emulated;
   }
 
   /**

@@ -14,6 +14,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { CONFIG_FIELDS, FILL_FIELDS } from '../../lib/fields';
 import { PACKAGE, repoRoot, startPackedNodeRed, type PackedNodeRed } from '../pack/packed-node-red';
 
 const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -70,6 +71,11 @@ describe('the editor in a real browser (Chromium) with the packed package', func
   const catalog = (lang: string, type: string): Record<string, unknown> => {
     const file = join(packed!.userDir, 'node_modules', PACKAGE, 'dist', 'nodes', 'locales', lang, `${type}.json`);
     return (JSON.parse(readFileSync(file, 'utf8')) as Catalog)[type]!;
+  };
+  /** The labels of a node's fields: the engine's (lib/messages, merged into the bfl-fill catalog). */
+  const labels = (lang: string, fields: Record<string, unknown>): Record<string, string> => {
+    const all = (catalog(lang, 'bfl-fill').messages as { field: { label: Record<string, string> } }).field.label;
+    return Object.fromEntries(Object.keys(fields).map((name) => [name, all[name]!]));
   };
   const entry = (lang: string, type: string, path: string): string => {
     const value = path
@@ -284,7 +290,7 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     ]) {
       assert.ok(await field(page, prop).isVisible(), `${prop} is not visible`);
     }
-    for (const [prop, label] of Object.entries(catalog('en-US', 'bfl-fill').label as Record<string, string>)) {
+    for (const [prop, label] of Object.entries(labels('en-US', FILL_FIELDS))) {
       assert.equal(text(await page.locator(`label[for="node-input-${prop}"]`).innerText()), label);
     }
     await page.screenshot({ path: join(ARTIFACTS, 'fill-dialog.png') });
@@ -302,6 +308,9 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     const baseUrlRow = page.locator('.form-row', { has: page.locator('#node-config-input-baseUrl') });
 
     assert.equal(await region.inputValue(), 'global');
+    for (const [prop, label] of Object.entries(labels('en-US', CONFIG_FIELDS))) {
+      assert.equal(text(await page.locator(`label[for="node-config-input-${prop}"]`).innerText()), label, prop);
+    }
     assert.equal(await baseUrlRow.isVisible(), false, 'the base URL shows for region global');
     for (const other of ['eu', 'us']) {
       await region.selectOption(other);
@@ -487,8 +496,8 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     await importFlow(page, flow);
     await showTab(page, tab);
     await openDialog(page, fill);
-    const german = catalog('de', 'bfl-fill').label as Record<string, string>;
-    const english = catalog('en-US', 'bfl-fill').label as Record<string, string>;
+    const german = labels('de', FILL_FIELDS);
+    const english = labels('en-US', FILL_FIELDS);
     const differing = Object.keys(german).filter((prop) => german[prop] !== english[prop]);
     assert.ok(differing.length >= 3, 'the German catalog hardly differs from the English one');
     for (const [prop, label] of Object.entries(german)) {

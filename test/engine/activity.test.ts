@@ -1,70 +1,49 @@
 import assert from 'node:assert/strict';
-import { describeJobs, describeOutcome, StatusReporter, type StatusView } from '../../lib/engine/status';
+import { ActivityReporter, outcomeActivity, summarise, type Activity } from '../../lib/engine/activity';
 
-describe('node status', () => {
+describe('job activity', () => {
   it('summarises one job by its phase', () => {
     const now = 10_000;
-    assert.deepEqual(describeJobs([{ phase: 'queued' }], now), {
-      fill: 'yellow',
-      shape: 'ring',
-      key: 'queued',
-      params: { count: 1 },
+    assert.deepEqual(summarise([{ phase: 'queued' }], now), { state: 'queued', count: 1 });
+    assert.deepEqual(summarise([{ phase: 'preparing' }], now), { state: 'queued', count: 1 });
+    assert.deepEqual(summarise([{ phase: 'submitting' }], now), { state: 'submitting' });
+    assert.deepEqual(summarise([{ phase: 'polling', taskId: 't', startedAt: 7_500, progress: undefined }], now), {
+      state: 'polling',
+      seconds: 2,
     });
-    assert.equal(describeJobs([{ phase: 'submitting' }], now)?.key, 'submitting');
-    assert.deepEqual(
-      describeJobs([{ phase: 'polling', taskId: 't', startedAt: 7_500, progress: undefined }], now)?.params,
-      {
-        seconds: 2,
-      },
-    );
-    assert.deepEqual(describeJobs([{ phase: 'polling', taskId: 't', startedAt: 0, progress: 0.42 }], now), {
-      fill: 'blue',
-      shape: 'dot',
-      key: 'progress',
-      params: { percent: 42 },
+    assert.deepEqual(summarise([{ phase: 'polling', taskId: 't', startedAt: 0, progress: 0.42 }], now), {
+      state: 'progress',
+      percent: 42,
     });
-    assert.equal(describeJobs([], now), undefined);
+    assert.deepEqual(summarise([{ phase: 'downloading', taskId: 't' }], now), { state: 'downloading' });
+    assert.deepEqual(summarise([{ phase: 'composing', taskId: 't' }], now), { state: 'composing' });
+    assert.equal(summarise([], now), undefined);
   });
 
   it('summarises several jobs as a count, or the queue depth when all wait', () => {
-    assert.deepEqual(describeJobs([{ phase: 'queued' }, { phase: 'queued' }], 0)?.params, { count: 2 });
-    assert.deepEqual(describeJobs([{ phase: 'queued' }, { phase: 'submitting' }], 0), {
-      fill: 'blue',
-      shape: 'dot',
-      key: 'active',
-      params: { count: 2 },
-    });
+    assert.deepEqual(summarise([{ phase: 'queued' }, { phase: 'queued' }], 0), { state: 'queued', count: 2 });
+    assert.deepEqual(summarise([{ phase: 'queued' }, { phase: 'submitting' }], 0), { state: 'active', count: 2 });
   });
 
-  it('shows the error code on failure and says when the emulator produced the result', () => {
-    assert.deepEqual(describeOutcome({ ok: false, code: 'BFL_TIMEOUT' }, false), {
-      fill: 'red',
-      shape: 'ring',
-      key: 'error',
-      params: { code: 'BFL_TIMEOUT' },
-    });
-    assert.equal(describeOutcome({ ok: true }, true).key, 'doneEmulator');
-    assert.equal(describeOutcome({ ok: true }, false).key, 'done');
+  it('names the error code of a failure', () => {
+    assert.deepEqual(outcomeActivity({ ok: false, code: 'BFL_TIMEOUT' }), { state: 'failed', code: 'BFL_TIMEOUT' });
+    assert.deepEqual(outcomeActivity({ ok: true }), { state: 'done' });
   });
 
   it('coalesces bursts of updates into at most one per interval, always ending on the latest', async () => {
-    const shown: (StatusView | null)[] = [];
+    const shown: (Activity | null)[] = [];
     let settle: () => void = () => undefined;
     const lastShown = new Promise<void>((resolve) => (settle = resolve));
-    const reporter = new StatusReporter(
-      (view) => {
-        shown.push(view);
-        if (view?.key === 'done') settle();
-      },
-      false,
-      40,
-    );
+    const reporter = new ActivityReporter((activity) => {
+      shown.push(activity);
+      if (activity?.state === 'done') settle();
+    }, 40);
     const jobs = Array.from({ length: 20 }, () => reporter.track());
     for (const job of jobs) job.update({ phase: 'submitting' });
     for (const job of jobs) job.finish({ ok: true });
     await lastShown;
     assert.ok(shown.length <= 3, `expected a few updates, got ${shown.length}`);
-    assert.equal(shown.at(-1)?.key, 'done');
+    assert.deepEqual(shown.at(-1), { state: 'done' });
     reporter.close();
     assert.equal(shown.at(-1), null);
   });

@@ -5,7 +5,8 @@ import type { BflEmulator } from '../../lib/emulator';
 import type { FillService } from '../../lib/engine/service';
 import { localise, type BflError } from '../../lib/errors';
 import type { FillParameters } from '../../lib/api/types';
-import { prepareFillImages, type PreparedImages } from '../../lib/image';
+import { resolveImageOptions } from '../../lib/fields';
+import { planInputs, type PreparedImages } from '../../lib/image';
 import type { JobPhase } from '../../lib/engine/phases';
 import { catalogTranslate } from '../../lib/messages';
 import { TEST_KEY, fastService, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
@@ -27,10 +28,12 @@ describe('fill service against the emulator', function () {
 
   before(async () => {
     emulator = await startEmulator();
-    images = await prepareFillImages(
+    const planned = await planInputs(
       await gradientPng(64, 48),
       await rectangleMask(64, 48, { left: 8, top: 8, width: 16, height: 16 }),
+      resolveImageOptions(),
     );
+    images = planned.images;
   });
   beforeEach(() => {
     emulator.reset();

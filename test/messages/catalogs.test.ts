@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { CONFIG_FIELDS, FILL_FIELDS } from '../../lib/fields';
 import { ENGINE_CATALOGS } from '../../lib/messages';
 
 const ROOT = join(__dirname, '..', '..');
@@ -90,7 +91,7 @@ describe('message catalogs', () => {
   it('has every key the dynamic keys can name', () => {
     const dynamic = [
       ...['submitting', 'polling', 'credits'].map((action) => `action.${action}`),
-      ...['steps', 'guidance', 'safetyTolerance', 'promptUpsampling', 'timeout'].map((n) => `parameters.name.${n}`),
+      ...[...Object.keys(FILL_FIELDS), ...Object.keys(CONFIG_FIELDS)].map((name) => `field.label.${name}`),
       ...['number', 'boolean', 'bigint'].map((type) => `value.${type}`),
       ...['svg', 'pdf'].map((format) => `image.kind.${format}`),
     ];

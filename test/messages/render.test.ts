@@ -13,8 +13,8 @@ import {
   serverError,
   timeoutError,
 } from '../../lib/errors';
-import { prepareFillImages } from '../../lib/image';
-import { resolveFillSettings } from '../../lib/engine/parameters';
+import { planInputs } from '../../lib/image';
+import { resolveFillSettings, resolveImageOptions } from '../../lib/fields';
 import { catalogTranslate, interpolate, render, text, withFallback, type Translate } from '../../lib/messages';
 import { gradientPng, rectangleMask } from '../support/emulator';
 
@@ -81,7 +81,7 @@ describe('engine errors in German', () => {
   it('says a size-mismatch mask error as one German sentence with both sizes', async () => {
     const image = await gradientPng(40, 30);
     const mask = await rectangleMask(20, 15, { left: 0, top: 0, width: 5, height: 5 });
-    const error = await caught(() => prepareFillImages(image, mask));
+    const error = await caught(() => planInputs(image, mask, resolveImageOptions()));
     assert.equal(error.code, 'BFL_INVALID_INPUT');
     assert.equal(error.text.key, 'invalidInput.nothingSubmitted');
 
@@ -113,7 +113,7 @@ describe('engine errors in German', () => {
       localise(error, german).message,
       'Guidance muss eine Zahl von 1.5 bis 100 sein, ist aber „lots“. Es wurde nichts übermittelt.',
     );
-    const wrongType = await caught(() => prepareFillImages({ a: 1, b: 2 }, undefined));
+    const wrongType = await caught(() => planInputs({ a: 1, b: 2 }, undefined, resolveImageOptions()));
     const said = localise(wrongType, german).message;
     assert.match(said, /^msg\.payload muss ein Bild sein, ist aber ein Objekt mit den Schlüsseln a, b\. /);
     assert.match(said, /Das Bild als Buffer, Base64-String oder Data-URL/);

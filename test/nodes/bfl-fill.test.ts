@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import type { BflEmulator } from '../../lib/emulator';
-import { runningLocalEmulator } from '../../lib/engine/account';
+import { runningLocalEmulator } from '../../lib/engine/local-emulator';
 import { TEST_KEY, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
 import { configNode, fillNode, flow, helper, nextError, nextOutput, node, settings } from './flow';
 
