@@ -1,21 +1,14 @@
 /**
- * Reading and preparing the image and mask before submission. No Node-RED here: the job engine calls
- * prepareFillImages with the values of msg.payload and msg.mask.
+ * The image work, as the rest of the package uses it: planInputs prepares msg.payload and msg.mask for
+ * submission (the only road images take), composeResult puts the generated image back into the original,
+ * makePreview draws the workspace thumbnail. By family, in the order a fill runs them: input, geometry,
+ * region, shapes, masks, send, plan, compose, preview; each module imports only from those before it.
  */
-export type { ImageFormat, ImageLimits, PreparedImages } from './types';
-export { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_PIXELS } from './limits';
-export { readImageInput } from './input';
-export { prepareFillImages } from './prepare';
-export { planInputs, geometryMaskPng, type FillGeometry, type PlannedInputs } from './plan';
-export { composeResult, type ComposeOptions } from './paste-back';
-export { maskFromShapes } from './shape-mask';
+export type { Box, FillGeometry, ImageFormat, ImageLimits, ImageOptions, PreparedImages } from './types';
+export { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_PIXELS, readImageInput } from './input';
+export { API_MAX_PIXELS } from './geometry';
 export { isShapeMask } from './shapes';
-export {
-  FILL_IMAGE_DEFAULTS,
-  FILL_IMAGE_LIMITS,
-  resolveImageOptions,
-  type FillImageOptions,
-  type ResolvedFillImageOptions,
-} from '../fields';
-export { API_MAX_PIXELS } from './crop';
+export { maskFromShapes } from './masks';
+export { planInputs, geometryMaskPng, type PlannedInputs } from './plan';
+export { composeResult, type ComposeOptions } from './compose';
 export { makePreview, PREVIEW_MAX_SIDE, type Preview } from './preview';

@@ -1,12 +1,23 @@
 /**
- * Turning whatever a flow put in msg.payload / msg.mask into bytes, before any decoding: type checks, base64
- * and data URLs, and the byte limit. Every refusal names the property, what it held and how to fix it.
+ * The first stage: whatever a flow put in msg.payload / msg.mask turned into bytes (type checks, base64 and
+ * data URLs, the byte limit), then opened with sharp (the decoder options every pipeline shares, the header
+ * probe with its pixel limit, decoder failures as messages for the flow). Also the limits themselves and how
+ * sizes are written in messages. Every refusal names the property, what it held and how to fix it.
+ * All pixel work runs in sharp's worker threads; nothing here touches pixels in JavaScript.
  */
-import { invalidInput, type BflError } from '../errors';
+import { inspect } from 'node:util';
+import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { invalidInput, isBflError, type BflError } from '../errors';
 import { text, type Text } from '../messages';
 import { describeValue } from '../values';
-import { formatBytes, resolveLimits, type ResolvedLimits } from './limits';
-import type { ImageLimits } from './types';
+import type { ImageLimits, ResolvedLimits, SourceImage } from './types';
+
+export const DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_MAX_INPUT_PIXELS = 40_000_000;
+
+/** Where the inputs come from, for messages. */
+export const IMAGE_PROPERTY = 'msg.payload';
+export const MASK_PROPERTY = 'msg.mask';
 
 const HOW_TO_SEND = text('image.hint.howToSend');
 
@@ -22,6 +33,58 @@ const WRAPPED_LINE_RATIO = 76 / 78;
 const MAX_PATH_LENGTH = 1024;
 const LOOKS_LIKE_PATH = /^(\/|\.{1,2}[\\/]|~\/|[A-Za-z]:[\\/]|\\\\)|\.(png|jpe?g|webp|gif|tiff?|bmp|heic|avif)$/i;
 
+// Vector input is refused, not rendered: the pixel size would be a guess (72 DPI makes most SVGs tiny) and a
+// rendering the flow's author never saw would be inpainted and billed. Rasterising is their call.
+const VECTOR_FORMATS: ReadonlySet<string> = new Set(['svg', 'pdf']);
+
+/**
+ * Limits come from the engine, not from the flow, so a bad value is a programming error: it is thrown as a
+ * plain TypeError (sharp's style) rather than blamed on the message.
+ */
+export function resolveLimits(limits: ImageLimits = {}): ResolvedLimits {
+  if (limits === null || typeof limits !== 'object') {
+    throw new TypeError(`Expected an object for limits but received ${String(limits)}`);
+  }
+  return {
+    maxInputBytes: positiveInteger('maxInputBytes', limits.maxInputBytes, DEFAULT_MAX_INPUT_BYTES),
+    maxInputPixels: positiveInteger('maxInputPixels', limits.maxInputPixels, DEFAULT_MAX_INPUT_PIXELS),
+  };
+}
+
+function positiveInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`Expected a positive integer for limits.${name} but received ${inspect(value)}`);
+  }
+  return value;
+}
+
+/** A byte count for messages, e.g. "3.5 MiB". */
+function formatBytes(bytes: number): Text {
+  if (bytes < 1024) return text('size.bytes', { count: bytes });
+  if (bytes < 1024 * 1024) return text('size.kib', { value: trimmed(bytes / 1024) });
+  return text('size.mib', { value: trimmed(bytes / (1024 * 1024)) });
+}
+
+/** A pixel count for messages, e.g. "12 MP". */
+export function formatPixels(pixels: number): Text {
+  return pixels >= 1_000_000
+    ? text('size.megapixels', { value: trimmed(pixels / 1_000_000) })
+    : text('size.pixels', { count: pixels });
+}
+
+function trimmed(value: number): string {
+  return value.toFixed(1).replace(/\.0$/, '');
+}
+
+/** A Buffer that went through JSON: `{ type: 'Buffer', data: [...] }`. Neither an image nor shapes. */
+export function isJsonBuffer(value: unknown): boolean {
+  const candidate = value as { type?: unknown; data?: unknown } | null;
+  return (
+    candidate !== null && typeof candidate === 'object' && candidate.type === 'Buffer' && Array.isArray(candidate.data)
+  );
+}
+
 /**
  * Accepts a Buffer, a base64 string, or a data URL (data:image/...;base64,...). Anything else ->
  * BFL_INVALID_INPUT naming `property`.
@@ -34,9 +97,8 @@ export function readBytes(value: unknown, property: string, limits: ResolvedLimi
   if (typeof value === 'string') return fromString(value, property, limits);
   const bytes = asBuffer(value);
   if (bytes === undefined) {
-    throw invalidInput(
-      text('image.notAnImage', { property, value: describeValue(value), hint: hintFor(value, property) }),
-    );
+    const hint = isJsonBuffer(value) ? text('image.hint.jsonBuffer', { property }) : HOW_TO_SEND;
+    throw invalidInput(text('image.notAnImage', { property, value: describeValue(value), hint }));
   }
   if (bytes.length === 0) throw invalidInput(text('image.emptyBuffer', { property, hint: HOW_TO_SEND }));
   checkByteLimit(bytes.length, property, limits, false);
@@ -52,18 +114,18 @@ function asBuffer(value: unknown): Buffer | undefined {
 }
 
 function fromString(value: string, property: string, limits: ResolvedLimits): Buffer {
-  const trimmed = value.trim();
-  if (trimmed.length === 0) throw invalidInput(text('image.emptyString', { property, hint: HOW_TO_SEND }));
+  const trimmedValue = value.trim();
+  if (trimmedValue.length === 0) throw invalidInput(text('image.emptyString', { property, hint: HOW_TO_SEND }));
 
-  let base64 = trimmed;
+  let base64 = trimmedValue;
   let dataUrl = false;
-  if (trimmed.slice(0, 5).toLowerCase() === 'data:') {
-    base64 = dataUrlPayload(trimmed, property);
+  if (trimmedValue.slice(0, 5).toLowerCase() === 'data:') {
+    base64 = dataUrlPayload(trimmedValue, property);
     dataUrl = true;
   }
 
   const head = base64.slice(0, HEAD_LENGTH);
-  if (NOT_BASE64.test(head)) throw notBase64(property, trimmed, head, dataUrl);
+  if (NOT_BASE64.test(head)) throw notBase64(property, trimmedValue, head, dataUrl);
 
   // An upper bound known without decoding, so a huge string is refused before a huge Buffer is allocated.
   const decodedAtMost = Buffer.byteLength(base64, 'base64');
@@ -73,7 +135,7 @@ function fromString(value: string, property: string, limits: ResolvedLimits): Bu
 
   const bytes = Buffer.from(base64, 'base64');
   if (skippedCharacters(base64, bytes.length, decodedAtMost) && NOT_BASE64.test(base64)) {
-    throw notBase64(property, trimmed, base64, dataUrl);
+    throw notBase64(property, trimmedValue, base64, dataUrl);
   }
   if (bytes.length === 0) {
     throw invalidInput(text(dataUrl ? 'image.dataUrlEmpty' : 'image.base64Empty', { property, hint: HOW_TO_SEND }));
@@ -114,7 +176,8 @@ function dataUrlPayload(value: string, property: string): string {
 
 function notBase64(property: string, value: string, searched: string, dataUrl: boolean): BflError {
   const at = searched.search(NOT_BASE64);
-  const params = { property, excerpt: excerpt(value), hint: stringHint(value) };
+  const excerpt = JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  const params = { property, excerpt, hint: stringHint(value) };
   if (at === -1) return invalidInput(text(dataUrl ? 'image.dataUrlBadBase64' : 'image.notBase64', params));
   return invalidInput(
     text(dataUrl ? 'image.dataUrlBadBase64At' : 'image.notBase64At', {
@@ -142,19 +205,103 @@ function checkByteLimit(bytes: number, property: string, limits: ResolvedLimits,
   );
 }
 
-function excerpt(value: string): string {
-  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+/**
+ * Reads the header only. Truncated or corrupt pixel data is not noticed here; `decode` and `verifyDecodes`
+ * catch it.
+ */
+export async function probe(data: Buffer, property: string, limits: ResolvedLimits): Promise<SourceImage> {
+  let metadata: Metadata;
+  try {
+    // No pixel limit on the header read: sharp would refuse without saying the size, and reading a header
+    // costs nothing however large the image claims to be.
+    metadata = await sharp(data, { failOn: 'error', limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw decodeFailure(err, property, limits);
+  }
+
+  if (VECTOR_FORMATS.has(metadata.format)) {
+    throw invalidInput(text('image.vector', { property, kind: text(`image.kind.${metadata.format}`) }));
+  }
+
+  const pixels = metadata.width * metadata.height;
+  if (pixels > limits.maxInputPixels) {
+    throw invalidInput(
+      text('image.tooManyPixels', {
+        property,
+        width: metadata.width,
+        height: metadata.height,
+        pixels: formatPixels(pixels),
+        limit: formatPixels(limits.maxInputPixels),
+      }),
+    );
+  }
+
+  return {
+    data,
+    property,
+    limits,
+    format: metadata.format,
+    width: metadata.autoOrient.width,
+    height: metadata.autoOrient.height,
+    storedWidth: metadata.width,
+    storedHeight: metadata.height,
+    orientation: metadata.orientation ?? 1,
+    hasAlpha: metadata.hasAlpha,
+    pages: metadata.pages ?? 1,
+    space: metadata.space,
+    depth: metadata.depth,
+  };
 }
 
-function hintFor(value: unknown, property: string): Text {
-  const candidate = value as { type?: unknown; data?: unknown } | null;
-  if (
-    candidate !== null &&
-    typeof candidate === 'object' &&
-    candidate.type === 'Buffer' &&
-    Array.isArray(candidate.data)
-  ) {
-    return text('image.hint.jsonBuffer', { property });
+/**
+ * The decoder options every pipeline over input shares. `failOn: 'error'` refuses truncated and broken data
+ * but tolerates the warnings many phone and editor JPEGs carry; the pixel limit is a backstop to `probe`'s
+ * check for anything that reaches the decoder.
+ */
+export function decoderOptions(maxInputPixels: number): SharpOptions {
+  return { failOn: 'error', limitInputPixels: maxInputPixels };
+}
+
+/** A pipeline over the source with the shared decoder options. */
+export function open(source: SourceImage): Sharp {
+  return sharp(source.data, decoderOptions(source.limits.maxInputPixels));
+}
+
+/** Runs pixel work on the source, turning decoder failures into BFL_INVALID_INPUT. */
+export async function decode<T>(source: SourceImage, work: (image: Sharp) => Promise<T>): Promise<T> {
+  try {
+    return await work(open(source));
+  } catch (err) {
+    throw decodeFailure(err, source.property, source.limits);
   }
-  return HOW_TO_SEND;
+}
+
+/**
+ * Decodes every pixel once without keeping them, for bytes that are sent as they are: a truncated download
+ * is refused here rather than paid for at the API. A thumbnail still reads every row (JPEG shrink-on-load
+ * still entropy-decodes every block) at a fraction of the memory and time of a full-size decode.
+ */
+export async function verifyDecodes(source: SourceImage): Promise<void> {
+  await decode(source, (image) => image.resize(16, 16, { fit: 'fill' }).raw().toBuffer());
+}
+
+function decodeFailure(err: unknown, property: string, limits: ResolvedLimits): BflError {
+  if (isBflError(err)) return err;
+  const reason = sharpReason(err);
+  if (/exceeds pixel limit/i.test(reason)) {
+    return invalidInput(text('image.overPixelLimit', { property, limit: formatPixels(limits.maxInputPixels) }), err);
+  }
+  return invalidInput(text('image.undecodable', { property, reason }), err);
+}
+
+/** A decoder failure in one line: libvips reports one line per layer ("VipsJpeg: ...\nvips2png: ..."). */
+export function sharpReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const oneLine = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0)
+    .join('; ')
+    .replace(/[.;:\s]+$/, '');
+  return oneLine.length > 300 ? `${oneLine.slice(0, 300)}…` : oneLine || 'unknown decoder error';
 }

@@ -1,6 +1,6 @@
 /**
  * msg.mask as shapes instead of an image: what a flow gets from an object detector or draws by numbers.
- * This file recognises and checks the shapes and turns them into pixel geometry; shape-mask.ts draws them.
+ * Recognising and checking the shapes, and placing them on an image in pixels; ./masks draws them.
  *
  * Accepted, as msg.mask:
  * - a list of shapes `[shape, ...]`;
@@ -39,16 +39,17 @@
 import { invalidInput, type BflError } from '../errors';
 import { text, type Text } from '../messages';
 import { describeValue } from '../values';
+import { MASK_PROPERTY, isJsonBuffer } from './input';
 
-export const MAX_SHAPES = 1000;
-export const MAX_POLYGON_POINTS = 10_000;
+const MAX_SHAPES = 1000;
+const MAX_POLYGON_POINTS = 10_000;
 /** How far outside the image (in pixels) a coordinate may lie; beyond it the renderer's fixed point overflows. */
-export const MAX_COORDINATE_DISTANCE = 1_000_000;
+const MAX_COORDINATE_DISTANCE = 1_000_000;
 
-export type ShapeKind = 'rectangle' | 'ellipse' | 'polygon' | 'corners' | 'coco' | 'tfBox';
+type ShapeKind = 'rectangle' | 'ellipse' | 'polygon' | 'corners' | 'coco' | 'tfBox';
 
 /** A shape's geometry, in the units it was given in (pixels or fractions). */
-export type ShapeGeometry =
+type ShapeGeometry =
   | { type: 'rectangle'; x: number; y: number; width: number; height: number }
   | { type: 'ellipse'; cx: number; cy: number; rx: number; ry: number }
   | { type: 'polygon'; points: Array<[number, number]> };
@@ -92,10 +93,6 @@ function isPlainObject(value: unknown): value is Fields {
   );
 }
 
-function isJsonBuffer(value: Fields): boolean {
-  return value.type === 'Buffer' && Array.isArray(value.data);
-}
-
 /**
  * Whether msg.mask holds shapes rather than an image: any list, or an object other than a Buffer or a Buffer
  * that went through JSON. Buffers, strings, null and undefined are not shapes.
@@ -105,28 +102,20 @@ export function isShapeMask(value: unknown): boolean {
   return isPlainObject(value) && !isJsonBuffer(value);
 }
 
-/** The offending value for a message: numbers and booleans as they are, strings quoted, the rest described. */
-function shown(value: unknown): Text | string {
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (typeof value === 'string') {
-    return text('geometry.value.quoted', { text: value.length > 40 ? `${value.slice(0, 40)}…` : value });
-  }
-  return describeValue(value);
-}
-
-function where(path: string): Text {
-  return text('shapes.where', { path });
-}
-
 function fail(key: string, params: Record<string, string | number | Text>): BflError {
   return invalidInput(text(`shapes.${key}`, params));
+}
+
+/** A refusal that names the shape at `path`: "Shape msg.mask[2]: ...". */
+function failAt(path: string, key: string, params: Record<string, string | number | Text> = {}): BflError {
+  return fail(key, { where: text('shapes.where', { path }), ...params });
 }
 
 /**
  * Checks msg.mask's shapes and returns them in the units given. Throws BFL_INVALID_INPUT naming the shape
  * (by its path, e.g. msg.mask[2]) and the field.
  */
-export function parseShapes(value: unknown, property = 'msg.mask'): ShapeSpec[] {
+export function parseShapes(value: unknown, property = MASK_PROPERTY): ShapeSpec[] {
   if (Array.isArray(value)) {
     if (value.length > 0 && value.every((item) => typeof item === 'number')) {
       if (value.length !== 4) throw fail('numberList', { property, count: value.length });
@@ -134,10 +123,10 @@ export function parseShapes(value: unknown, property = 'msg.mask'): ShapeSpec[] 
     }
     return parseList(value, property, false);
   }
-  if (!isPlainObject(value)) throw fail('notShape', { where: where(property), value: shown(value), forms: FORMS });
+  if (!isPlainObject(value)) throw failAt(property, 'notShape', { value: describeValue(value), forms: FORMS });
   if (Object.prototype.hasOwnProperty.call(value, 'shapes')) {
     const relative = relativeFlag(value.relative, property, false);
-    if (!Array.isArray(value.shapes)) throw fail('holderNotList', { property, value: shown(value.shapes) });
+    if (!Array.isArray(value.shapes)) throw fail('holderNotList', { property, value: describeValue(value.shapes) });
     return parseList(value.shapes, `${property}.shapes`, relative);
   }
   return [parseShape(value, property, false)];
@@ -153,7 +142,7 @@ function parseList(list: unknown[], path: string, relative: boolean): ShapeSpec[
 
 function relativeFlag(value: unknown, path: string, inherited: boolean): boolean {
   if (value === undefined) return inherited;
-  if (typeof value !== 'boolean') throw fail('relativeNotBoolean', { where: where(path), value: shown(value) });
+  if (typeof value !== 'boolean') throw failAt(path, 'relativeNotBoolean', { value: describeValue(value) });
   return value;
 }
 
@@ -163,13 +152,12 @@ function parseShape(item: unknown, path: string, inheritedRelative: boolean): Sh
     return coco(numbers, path, inheritedRelative);
   }
   if (!isPlainObject(item) || isJsonBuffer(item)) {
-    throw fail('notShape', { where: where(path), value: shown(item), forms: FORMS });
+    throw failAt(path, 'notShape', { value: describeValue(item), forms: FORMS });
   }
   const kinds = SIGNATURES.filter(([, fields]) => fields.some((field) => item[field] !== undefined));
-  if (kinds.length === 0) throw fail('notShape', { where: where(path), value: shown(item), forms: FORMS });
+  if (kinds.length === 0) throw failAt(path, 'notShape', { value: describeValue(item), forms: FORMS });
   if (kinds.length > 1) {
-    throw fail('ambiguous', {
-      where: where(path),
+    throw failAt(path, 'ambiguous', {
       first: text(`shapes.kind.${kinds[0]![0]}`),
       second: text(`shapes.kind.${kinds[1]![0]}`),
     });
@@ -178,7 +166,7 @@ function parseShape(item: unknown, path: string, inheritedRelative: boolean): Sh
   const relative = relativeFlag(item.relative, path, inheritedRelative);
   switch (kind) {
     case 'rectangle': {
-      const [x, y] = [coordinate(item, 'x', path, kind), coordinate(item, 'y', path, kind)];
+      const [x, y] = [fieldNumber(item, 'x', path, kind), fieldNumber(item, 'y', path, kind)];
       const [width, height] = [size(item, 'width', path, kind), size(item, 'height', path, kind)];
       return {
         path,
@@ -189,7 +177,7 @@ function parseShape(item: unknown, path: string, inheritedRelative: boolean): Sh
       };
     }
     case 'ellipse': {
-      const [cx, cy] = [coordinate(item, 'cx', path, kind), coordinate(item, 'cy', path, kind)];
+      const [cx, cy] = [fieldNumber(item, 'cx', path, kind), fieldNumber(item, 'cy', path, kind)];
       const [rx, ry] = [size(item, 'rx', path, kind), size(item, 'ry', path, kind)];
       return { path, kind, relative, geometry: { type: 'ellipse', cx, cy, rx, ry }, values: [cx, cy, rx, ry] };
     }
@@ -198,8 +186,8 @@ function parseShape(item: unknown, path: string, inheritedRelative: boolean): Sh
       return { path, kind, relative, geometry: { type: 'polygon', points }, values: points.flat() };
     }
     case 'corners': {
-      const [xMin, yMin] = [coordinate(item, 'x_min', path, kind), coordinate(item, 'y_min', path, kind)];
-      const [xMax, yMax] = [coordinate(item, 'x_max', path, kind), coordinate(item, 'y_max', path, kind)];
+      const [xMin, yMin] = [fieldNumber(item, 'x_min', path, kind), fieldNumber(item, 'y_min', path, kind)];
+      const [xMax, yMax] = [fieldNumber(item, 'x_max', path, kind), fieldNumber(item, 'y_max', path, kind)];
       increasing(path, 'x_min', xMin, 'x_max', xMax);
       increasing(path, 'y_min', yMin, 'y_max', yMax);
       const geometry: ShapeGeometry = { type: 'rectangle', x: xMin, y: yMin, width: xMax - xMin, height: yMax - yMin };
@@ -220,11 +208,11 @@ function coco(numbers: number[], path: string, relative: boolean): ShapeSpec {
 }
 
 function tfBox(item: Fields, path: string): ShapeSpec {
-  if (item.relative === false) throw fail('tfBoxNotRelative', { where: where(path) });
+  if (item.relative === false) throw failAt(path, 'tfBoxNotRelative');
   relativeFlag(item.relative, path, true);
   const numbers = fourNumbers(item.box, path, 'tfBox', 'box');
   const outside = numbers.find((value) => value < -1e-6 || value > 1 + 1e-6);
-  if (outside !== undefined) throw fail('tfBoxRange', { where: where(path), value: String(outside) });
+  if (outside !== undefined) throw failAt(path, 'tfBoxRange', { value: outside });
   const [yMin, xMin, yMax, xMax] = numbers as [number, number, number, number];
   increasing(path, 'box[0] (y_min)', yMin, 'box[2] (y_max)', yMax);
   increasing(path, 'box[1] (x_min)', xMin, 'box[3] (x_max)', xMax);
@@ -245,14 +233,14 @@ const ORDERS: Record<'coco' | 'tfBox', string> = {
 function fourNumbers(value: unknown, path: string, kind: 'coco' | 'tfBox', field: string | null): number[] {
   if (!Array.isArray(value) || value.length !== 4) {
     // A bare list in a list of shapes can only be a COCO box.
-    if (field === null) throw fail('notCocoList', { where: where(path), value: shown(value) });
-    throw fail('notFourNumbers', { where: where(path), field, order: ORDERS[kind], value: shown(value) });
+    if (field === null) throw failAt(path, 'notCocoList', { value: describeValue(value) });
+    throw failAt(path, 'notFourNumbers', { field, order: ORDERS[kind], value: describeValue(value) });
   }
   const names = kind === 'coco' ? ['x', 'y', 'width', 'height'] : ['y_min', 'x_min', 'y_max', 'x_max'];
   return value.map((number: unknown, index) => {
     const name = field === null ? names[index]! : `${field}[${index}] (${names[index]})`;
     if (typeof number !== 'number' || !Number.isFinite(number)) {
-      throw fail('notNumber', { where: where(path), field: name, value: shown(number) });
+      throw failAt(path, 'notNumber', { field: name, value: describeValue(number) });
     }
     return number;
   });
@@ -261,16 +249,12 @@ function fourNumbers(value: unknown, path: string, kind: 'coco' | 'tfBox', field
 function fieldNumber(item: Fields, field: string, path: string, kind: ShapeKind): number {
   const value = item[field];
   if (value === undefined) {
-    throw fail('missing', { where: where(path), field, kind: text(`shapes.kind.${kind}`) });
+    throw failAt(path, 'missing', { field, kind: text(`shapes.kind.${kind}`) });
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw fail('notNumber', { where: where(path), field, value: shown(value) });
+    throw failAt(path, 'notNumber', { field, value: describeValue(value) });
   }
   return value;
-}
-
-function coordinate(item: Fields, field: string, path: string, kind: ShapeKind): number {
-  return fieldNumber(item, field, path, kind);
 }
 
 function size(item: Fields, field: string, path: string, kind: ShapeKind): number {
@@ -280,26 +264,20 @@ function size(item: Fields, field: string, path: string, kind: ShapeKind): numbe
 }
 
 function positive(path: string, field: string, value: number): void {
-  if (!(value > 0)) throw fail('notPositive', { where: where(path), field, value: String(value) });
+  if (!(value > 0)) throw failAt(path, 'notPositive', { field, value });
 }
 
 function increasing(path: string, low: string, lowValue: number, high: string, highValue: number): void {
   if (!(highValue > lowValue)) {
-    throw fail('notIncreasing', {
-      where: where(path),
-      low,
-      lowValue: String(lowValue),
-      high,
-      highValue: String(highValue),
-    });
+    throw failAt(path, 'notIncreasing', { low, lowValue, high, highValue });
   }
 }
 
 function polygonPoints(value: unknown, path: string): Array<[number, number]> {
-  if (!Array.isArray(value)) throw fail('pointsNotList', { where: where(path), value: shown(value) });
-  if (value.length < 3) throw fail('tooFewPoints', { where: where(path), count: value.length });
+  if (!Array.isArray(value)) throw failAt(path, 'pointsNotList', { value: describeValue(value) });
+  if (value.length < 3) throw failAt(path, 'tooFewPoints', { count: value.length });
   if (value.length > MAX_POLYGON_POINTS) {
-    throw fail('tooManyPoints', { where: where(path), count: value.length, max: MAX_POLYGON_POINTS });
+    throw failAt(path, 'tooManyPoints', { count: value.length, max: MAX_POLYGON_POINTS });
   }
   return value.map((point: unknown, index): [number, number] => {
     let pair: unknown[] | undefined;
@@ -307,14 +285,17 @@ function polygonPoints(value: unknown, path: string): Array<[number, number]> {
     else if (isPlainObject(point)) pair = [point.x, point.y];
     const [x, y] = pair ?? [];
     if (typeof x !== 'number' || typeof y !== 'number' || !Number.isFinite(x) || !Number.isFinite(y)) {
-      throw fail('badPoint', { where: where(path), index, value: shown(point) });
+      throw failAt(path, 'badPoint', { index, value: describeValue(point) });
     }
     return [x, y];
   });
 }
 
-/** A field name and a value in pixels, for the distance check. */
-type Checked = [field: string, value: number, scale: number];
+/** A field name, its value in pixels and the side of the image it runs along, for the distance check. */
+type Checked = [field: string, value: number, extent: number];
+
+/** The fields of rectangles and ellipses that run along x: fractions of the width, checked against it. */
+const ALONG_X: ReadonlySet<string> = new Set(['x', 'width', 'cx', 'rx']);
 
 /**
  * Converts checked shapes to pixels of a width×height image and refuses any that lie wholly outside it (or
@@ -325,53 +306,16 @@ export function placeShapes(specs: readonly ShapeSpec[], width: number, height: 
 }
 
 function placeShape(spec: ShapeSpec, width: number, height: number): PlacedShape {
-  const sx = spec.relative ? width : 1;
-  const sy = spec.relative ? height : 1;
-  const g = spec.geometry;
-  let geometry: ShapeGeometry;
-  let checked: Checked[];
-  switch (g.type) {
-    case 'rectangle':
-      geometry = { type: 'rectangle', x: g.x * sx, y: g.y * sy, width: g.width * sx, height: g.height * sy };
-      checked = [
-        ['x', geometry.x, width],
-        ['y', geometry.y, height],
-        ['width', geometry.width, width],
-        ['height', geometry.height, height],
-      ];
-      break;
-    case 'ellipse':
-      geometry = { type: 'ellipse', cx: g.cx * sx, cy: g.cy * sy, rx: g.rx * sx, ry: g.ry * sy };
-      checked = [
-        ['cx', geometry.cx, width],
-        ['cy', geometry.cy, height],
-        ['rx', geometry.rx, width],
-        ['ry', geometry.ry, height],
-      ];
-      break;
-    case 'polygon':
-      geometry = { type: 'polygon', points: g.points.map(([x, y]): [number, number] => [x * sx, y * sy]) };
-      checked = geometry.points.flatMap(([x, y], index): Checked[] => [
-        [`points[${index}]`, x, width],
-        [`points[${index}]`, y, height],
-      ]);
-      break;
-  }
-  for (const [field, value, extent] of checked) {
+  const geometry = spec.relative ? scaled(spec.geometry, width, height) : spec.geometry;
+  for (const [field, value, extent] of coordinates(geometry, width, height)) {
     if (value < -MAX_COORDINATE_DISTANCE || value > extent + MAX_COORDINATE_DISTANCE) {
-      throw fail('tooFar', {
-        where: where(spec.path),
-        field,
-        value: rounded(value),
-        limit: MAX_COORDINATE_DISTANCE,
-      });
+      throw failAt(spec.path, 'tooFar', { field, value: rounded(value), limit: MAX_COORDINATE_DISTANCE });
     }
   }
   const bounds = boundsOf(geometry);
   if (bounds.x1 <= 0 || bounds.y1 <= 0 || bounds.x0 >= width || bounds.y0 >= height) {
     const looksLikePixels = spec.relative && spec.values.some((value) => Math.abs(value) > 2);
-    throw fail(looksLikePixels ? 'outsideRelative' : 'outside', {
-      where: where(spec.path),
+    throw failAt(spec.path, looksLikePixels ? 'outsideRelative' : 'outside', {
       width,
       height,
       x0: rounded(bounds.x0),
@@ -381,6 +325,31 @@ function placeShape(spec: ShapeSpec, width: number, height: number): PlacedShape
     });
   }
   return { spec, geometry, bounds };
+}
+
+/** Relative geometry in pixels of a width×height image. */
+function scaled(g: ShapeGeometry, width: number, height: number): ShapeGeometry {
+  switch (g.type) {
+    case 'rectangle':
+      return { type: 'rectangle', x: g.x * width, y: g.y * height, width: g.width * width, height: g.height * height };
+    case 'ellipse':
+      return { type: 'ellipse', cx: g.cx * width, cy: g.cy * height, rx: g.rx * width, ry: g.ry * height };
+    case 'polygon':
+      return { type: 'polygon', points: g.points.map(([x, y]): [number, number] => [x * width, y * height]) };
+  }
+}
+
+/** Every number of a shape in pixels, named for messages, with the side of the image it runs along. */
+function coordinates(geometry: ShapeGeometry, width: number, height: number): Checked[] {
+  if (geometry.type === 'polygon') {
+    return geometry.points.flatMap(([x, y], index): Checked[] => [
+      [`points[${index}]`, x, width],
+      [`points[${index}]`, y, height],
+    ]);
+  }
+  return Object.entries(geometry).flatMap(([field, value]): Checked[] =>
+    typeof value === 'number' ? [[field, value, ALONG_X.has(field) ? width : height]] : [],
+  );
 }
 
 function boundsOf(geometry: ShapeGeometry): PlacedShape['bounds'] {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
 import { readImageInput } from '../../lib/image';
-import { invalidInputMatching } from './fixtures';
+import { cornerMask, invalidInputMatching, picture, pngClaiming, imagesSent } from './fixtures';
 
 // The first bytes of a PNG file; readImageInput does not decode, so any bytes will do.
 const BYTES = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8]);
@@ -214,5 +215,103 @@ describe('image/readImageInput', () => {
       assert.throws(() => readImageInput(BYTES, 'msg.payload', { maxInputBytes: 0 }), TypeError);
       assert.throws(() => readImageInput(BYTES, 'msg.payload', { maxInputPixels: 1.5 }), TypeError);
     });
+  });
+});
+
+describe('image/input: what planInputs refuses before or while decoding', () => {
+  it('refuses bytes that are not an image, with sharp’s reason', async () => {
+    await assert.rejects(
+      imagesSent(Buffer.from('{"hello":"world"}'), await cornerMask()),
+      invalidInputMatching(/^msg\.payload is not an image sharp can decode: .*unsupported image format/),
+    );
+  });
+
+  it('keeps the decoder error as the cause', async () => {
+    await assert.rejects(imagesSent(Buffer.from('nope'), undefined), (err: Error) => {
+      assert.ok(err.cause instanceof Error);
+      return true;
+    });
+  });
+
+  it('refuses wrong types naming the property and the type', async () => {
+    await assert.rejects(
+      imagesSent(12, undefined),
+      invalidInputMatching(/^msg\.payload must be an image but is a number \(12\)/),
+    );
+    await assert.rejects(
+      imagesSent(await picture().png().toBuffer(), true),
+      invalidInputMatching(/^msg\.mask must be an image but is a boolean \(true\)/),
+    );
+    // An object in msg.mask is read as shapes, so the refusal says what a shape is.
+    await assert.rejects(
+      imagesSent(await picture().png().toBuffer(), { path: '/tmp/mask.png' }),
+      invalidInputMatching(/^Shape msg\.mask is an object with keys path, which is not a shape\. A shape is/),
+    );
+    await assert.rejects(
+      imagesSent(undefined, undefined),
+      invalidInputMatching(/^msg\.payload must be an image but is missing/),
+    );
+  });
+
+  it('refuses an SVG rather than guess a size to render it at', async () => {
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30"><rect width="40" height="30"/></svg>',
+    );
+    await assert.rejects(
+      imagesSent(svg, await cornerMask()),
+      invalidInputMatching(/^msg\.payload is an SVG \(vector\) image/, /Render it to a PNG/),
+    );
+    await assert.rejects(
+      imagesSent(await picture().png().toBuffer(), `data:image/svg+xml;base64,${svg.toString('base64')}`),
+      invalidInputMatching(/^msg\.mask is an SVG \(vector\) image/),
+    );
+  });
+
+  it('refuses an image over the pixel limit, saying its size', async () => {
+    await assert.rejects(
+      imagesSent(await picture().png().toBuffer(), await cornerMask(), { maxInputPixels: 1000 }),
+      invalidInputMatching(
+        /^msg\.payload is 40×30 pixels \(1200 pixels\), more than the 1000 pixels allowed/,
+        /Downscale it/,
+      ),
+    );
+  });
+
+  it('refuses a decompression bomb from its header, without decoding it', async () => {
+    const bomb = await pngClaiming(20_000, 20_000);
+    assert.equal((await sharp(bomb, { limitInputPixels: false }).metadata()).width, 20_000);
+    await assert.rejects(
+      imagesSent(bomb, undefined),
+      invalidInputMatching(/^msg\.payload is 20000×20000 pixels \(400 MP\), more than the 40 MP allowed/),
+    );
+  });
+
+  it('applies the pixel limit to the mask too', async () => {
+    await assert.rejects(
+      imagesSent(await picture().png().toBuffer(), await cornerMask(50, 50), { maxInputPixels: 2000 }),
+      invalidInputMatching(/^msg\.mask is 50×50 pixels/),
+    );
+  });
+
+  it('applies the byte limit to both inputs', async () => {
+    const png = await picture().png().toBuffer();
+    const mask = await cornerMask();
+    const limit = Math.max(mask.length, 100);
+    assert.ok(png.length > limit);
+    await assert.rejects(
+      imagesSent(png, mask, { maxInputBytes: limit }),
+      invalidInputMatching(/^msg\.payload is .* more than the .* allowed for one image/),
+    );
+    await assert.rejects(
+      imagesSent(png, Buffer.concat([mask, Buffer.alloc(png.length)]), { maxInputBytes: png.length }),
+      invalidInputMatching(/^msg\.mask is .* more than the .* allowed for one image/),
+    );
+  });
+
+  it('checks the mask’s type before decoding anything', async () => {
+    await assert.rejects(
+      imagesSent(Buffer.from('not an image'), 5),
+      invalidInputMatching(/^msg\.mask must be an image/),
+    );
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { makePreview, PREVIEW_MAX_SIDE } from '../../lib/image/preview';
+import { makePreview, PREVIEW_MAX_SIDE } from '../../lib/image';
 import { gradientPng, rectangleMask } from '../support/emulator';
 
 function decodeDataUrl(dataUrl: string): Buffer {
@@ -9,7 +9,7 @@ function decodeDataUrl(dataUrl: string): Buffer {
   return Buffer.from(data!, 'base64');
 }
 
-describe('workspace preview', () => {
+describe('image/preview: the workspace preview', () => {
   it('is a small JPEG that keeps the aspect ratio and never exceeds the preview box', async () => {
     const preview = await makePreview(await gradientPng(1200, 600));
     assert.deepEqual([preview.width, preview.height], [PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE / 2]);

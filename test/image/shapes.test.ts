@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { isBflError } from '../../lib/errors';
-import { maskFromShapes } from '../../lib/image/shape-mask';
-import { isShapeMask, parseShapes } from '../../lib/image/shapes';
+import { isShapeMask, maskFromShapes } from '../../lib/image';
+import { parseShapes } from '../../lib/image/shapes';
 import { ENGINE_CATALOGS, catalogTranslate, render } from '../../lib/messages';
-import { invalidInputMatching } from './fixtures';
-import { boxPixels, countFilled, filledPixels, planeOf } from './geometry-fixtures';
+import { boxPixels, countFilled, decodeMask, filledPixels, invalidInputMatching } from './fixtures';
 
 const W = 10;
 const H = 8;
@@ -12,7 +11,7 @@ const H = 8;
 const BOX = { left: 2, top: 1, width: 3, height: 2 };
 
 async function filled(shapes: unknown, width = W, height = H): Promise<Set<string>> {
-  const plane = await planeOf(await maskFromShapes(shapes, width, height));
+  const plane = await decodeMask(await maskFromShapes(shapes, width, height));
   assert.equal(plane.width, width);
   assert.equal(plane.height, height);
   assert.ok(
@@ -213,11 +212,20 @@ describe('image/shapes: msg.mask as shapes', () => {
         /^Shape msg\.mask\[2\]: width must be a positive number, got -5\. /,
       );
       await refused([{ x: 1, y: 1, width: 5 }], /Shape msg\.mask\[0\]: height is missing \(a rectangle/);
-      await refused([{ cx: 1, cy: 1, rx: '5', ry: 2 }], /Shape msg\.mask\[0\]: rx must be a number, but it is "5"/);
+      await refused(
+        [{ cx: 1, cy: 1, rx: '5', ry: 2 }],
+        /Shape msg\.mask\[0\]: rx must be a finite number, but it is "5"/,
+      );
       await refused([{ cx: 1, cy: 1, rx: 0, ry: 2 }], /rx must be a positive number, got 0/);
-      await refused([{ x: Number.NaN, y: 1, width: 5, height: 5 }], /x must be a number, but it is NaN/);
+      await refused(
+        [{ x: Number.NaN, y: 1, width: 5, height: 5 }],
+        /x must be a finite number, but it is a number \(NaN\)/,
+      );
       await refused([[1, 2, 3, -4]], /Shape msg\.mask\[0\]: height must be a positive number, got -4/);
-      await refused({ bbox: [1, 2, 'a', 4] }, /^Shape msg\.mask: bbox\[2\] \(width\) must be a number/);
+      await refused(
+        { bbox: [1, 2, 'a', 4] },
+        /^Shape msg\.mask: bbox\[2\] \(width\) must be a finite number, but it is "a"/,
+      );
       await refused({ bbox: [1, 2, 3] }, /bbox must be a list of 4 numbers \[x, y, width, height\]/);
     });
 
@@ -372,7 +380,7 @@ describe('image/shapes: msg.mask as shapes', () => {
 
   it("draws only the shapes' box: a small shape on a 12 MP image is quick and exact", async () => {
     const started = Date.now();
-    const plane = await planeOf(await maskFromShapes([{ x: 2000, y: 1500, width: 40, height: 30 }], 4000, 3000));
+    const plane = await decodeMask(await maskFromShapes([{ x: 2000, y: 1500, width: 40, height: 30 }], 4000, 3000));
     assert.equal(countFilled(plane.data), 1200);
     assert.ok(Date.now() - started < 3000);
   });

@@ -1,12 +1,12 @@
 /**
- * Which part of the image is sent, and at what size: the whole image, downscaled only when it is over the
- * megapixel cap; or, with cropToMask, the mask's surroundings scaled to the model's working size. Plain
- * arithmetic on boxes; no pixels.
+ * Boxes, and which part of the image is sent at what size: the whole image, downscaled only when it is over
+ * the megapixel cap; or, with cropToMask, the mask's surroundings scaled to the model's working size. Plain
+ * integer arithmetic on boxes, no pixels, so every later stage can use it.
  *
  * Sizes chosen here:
  * - API_MAX_PIXELS = 20 MP is the hard limit. BFL does not document one for FLUX.1 Fill; 20 MP is its
- *   documented input limit for FLUX.2 and what its own SDK enforces for the FLUX.1 tools it validates
- *   (reference/bfl-api.md §9), so it is the largest size with evidence that the API takes it.
+ *   documented input limit for FLUX.2 and what its own SDK enforces for the FLUX.1 tools it validates, so it
+ *   is the largest size with evidence that the API takes it.
  * - There is no cap by default (the node's contract: an empty maxMegapixels means none), so an image goes as
  *   it is up to the hard limit. A cap of about 4 MP is a sensible choice for big snapshots: BFL's FLUX.1
  *   models output up to about 1.6 MP, so more detail than that is not generated anyway, and ComfyUI's
@@ -20,15 +20,72 @@
  */
 import { invalidInput } from '../errors';
 import { text } from '../messages';
-import { boxArea, expand, growTo, sameBox, wholeImage, type Box } from './box';
-import type { ResolvedFillImageOptions } from '../fields';
-import { formatPixels } from './limits';
+import { formatPixels } from './input';
+import type { Box, ImageOptions } from './types';
 
 export const API_MAX_PIXELS = 20_000_000;
 export const WORKING_PIXELS = 1024 * 1024;
 /** A crop longer than this many times its width (or the other way round) gets more context on its short sides. */
 const MAX_CROP_ASPECT = 4;
 const SIDE_STEP = 32;
+
+export function boxArea(box: Box): number {
+  return box.width * box.height;
+}
+
+export function wholeImage(width: number, height: number): Box {
+  return { left: 0, top: 0, width, height };
+}
+
+export function sameBox(a: Box, b: Box): boolean {
+  return a.left === b.left && a.top === b.top && a.width === b.width && a.height === b.height;
+}
+
+/** The overlap of two boxes; width and height are 0 when they do not overlap. */
+export function intersect(a: Box, b: Box): Box {
+  const left = Math.max(a.left, b.left);
+  const top = Math.max(a.top, b.top);
+  const right = Math.min(a.left + a.width, b.left + b.width);
+  const bottom = Math.min(a.top + a.height, b.top + b.height);
+  return { left, top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
+}
+
+/** `box` grown by `by` pixels on every side, then clipped to `within`. */
+export function expand(box: Box, by: number, within: Box): Box {
+  return intersect(
+    { left: box.left - by, top: box.top - by, width: box.width + 2 * by, height: box.height + 2 * by },
+    within,
+  );
+}
+
+/** `box` relative to `origin`'s top left corner. */
+export function relativeTo(box: Box, origin: Box): Box {
+  return { left: box.left - origin.left, top: box.top - origin.top, width: box.width, height: box.height };
+}
+
+/**
+ * A box of at least `width`×`height` (each no larger than `within`) that still holds `box`: grown evenly on
+ * both sides, then shifted back inside `within` where it would stick out.
+ */
+function growTo(box: Box, width: number, height: number, within: Box): Box {
+  const newWidth = Math.min(within.width, Math.max(box.width, Math.ceil(width)));
+  const newHeight = Math.min(within.height, Math.max(box.height, Math.ceil(height)));
+  const left = clamp(
+    box.left - Math.floor((newWidth - box.width) / 2),
+    within.left,
+    within.left + within.width - newWidth,
+  );
+  const top = clamp(
+    box.top - Math.floor((newHeight - box.height) / 2),
+    within.top,
+    within.top + within.height - newHeight,
+  );
+  return { left, top, width: newWidth, height: newHeight };
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(Math.max(value, min), max);
+}
 
 export interface SendArea {
   /** The part of the upright image sent, in its pixels. */
@@ -40,7 +97,7 @@ export interface SendArea {
   resampled: boolean;
 }
 
-type AreaOptions = Pick<ResolvedFillImageOptions, 'cropToMask' | 'cropMargin' | 'maxMegapixels'>;
+type AreaOptions = Pick<ImageOptions, 'cropToMask' | 'cropMargin' | 'maxMegapixels'>;
 
 /**
  * `maskBox`: the filled pixels' box. BFL_INVALID_INPUT when the whole image would be sent and is over the
@@ -76,7 +133,7 @@ export function planSendArea(
 export function checkSendable(
   imageWidth: number,
   imageHeight: number,
-  options: Pick<ResolvedFillImageOptions, 'maxMegapixels'>,
+  options: Pick<ImageOptions, 'maxMegapixels'>,
   property = 'msg.payload',
 ): void {
   const pixels = imageWidth * imageHeight;

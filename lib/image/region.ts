@@ -1,41 +1,34 @@
 /**
- * A mask kept as the smallest box that holds every pixel to fill, plus that box's pixels: a box from an
- * object detector on a 12 MP snapshot costs the box, not 12 MB. Everything outside the box is keep (0).
- * Conversions to and from full-size planes, PNG, and resampling that keeps the mask black and white all run
- * in sharp; nothing here loops over pixels in JavaScript.
+ * Masks as MaskRegions (see ./types): the box around the pixels to fill, plus that box's pixels. Conversions
+ * to and from planes of any box, PNG, compact storage while a task runs, and resampling that keeps the mask
+ * black and white, all in sharp; nothing here loops over pixels in JavaScript.
  */
-import sharp from 'sharp';
-import { boxArea, intersect, relativeTo, sameBox, type Box } from './box';
+import sharp, { type ExtendOptions, type Sharp } from 'sharp';
+import { boxArea, intersect, relativeTo, sameBox } from './geometry';
+import type { Box, MaskRegion, StoredMask } from './types';
 
 const FILL = 255;
 /** Largest shrink per resampling step that still lets a single filled pixel show in the smaller mask. */
 const MAX_COVERAGE_SHRINK = 8;
 
-export interface MaskRegion {
-  /** Size of the whole mask: the upright image. */
-  readonly width: number;
-  readonly height: number;
-  /** A box holding every filled pixel: the smallest one, except in masks under 3×3 pixels. */
-  readonly box: Box;
-  /** box.width × box.height bytes, each 0 (keep) or 255 (fill). */
-  readonly data: Buffer;
-}
-
-/** A region compressed for keeping while a task runs: the box's pixels as a PNG. */
-export interface StoredMask {
-  readonly width: number;
-  readonly height: number;
-  readonly box: Box;
-  readonly png: Buffer;
-}
-
 export function rawMono(width: number, height: number): { raw: { width: number; height: number; channels: 1 } } {
   return { raw: { width, height, channels: 1 } };
 }
 
-/** Whether any pixel of a 0/255 plane is filled; memchr in native code, no JavaScript loop. */
-export function anyFilled(plane: Buffer): boolean {
-  return plane.indexOf(FILL) !== -1;
+/** A pipeline over a width×height plane of one byte per pixel. */
+export function mono(plane: Buffer, width: number, height: number): Sharp {
+  return sharp(plane, rawMono(width, height));
+}
+
+/** sharp's extend options that put a `box`-sized plane at `box` on a width×height canvas of keep (black). */
+export function onCanvas(box: Box, width: number, height: number): ExtendOptions {
+  return {
+    top: box.top,
+    left: box.left,
+    bottom: height - box.top - box.height,
+    right: width - box.left - box.width,
+    background: '#000000',
+  };
 }
 
 /**
@@ -48,11 +41,12 @@ export async function regionFromPlane(
   width: number,
   height: number,
 ): Promise<MaskRegion | undefined> {
-  if (!anyFilled(plane)) return undefined;
+  // memchr in native code: a search of 40 MB takes milliseconds, no JavaScript loop over pixels.
+  if (plane.indexOf(FILL) === -1) return undefined;
   // sharp refuses to trim anything smaller than 3×3; such a plane is its own box.
   if (at.width < 3 && at.height < 3) return { width, height, box: { ...at }, data: plane };
   // lineArt: no median filter first, so a single filled pixel counts; threshold 0: any non-black pixel.
-  const { data, info } = await sharp(plane, rawMono(at.width, at.height))
+  const { data, info } = await mono(plane, at.width, at.height)
     .trim({ background: '#000000', threshold: 0, lineArt: true })
     .toColourspace('b-w')
     .raw()
@@ -71,16 +65,9 @@ export async function regionPlane(region: MaskRegion, box: Box): Promise<Buffer>
   if (sameBox(box, region.box)) return region.data;
   const overlap = intersect(region.box, box);
   if (boxArea(overlap) === 0) return Buffer.alloc(boxArea(box));
-  const at = relativeTo(overlap, box);
-  return sharp(region.data, rawMono(region.box.width, region.box.height))
+  return mono(region.data, region.box.width, region.box.height)
     .extract(relativeTo(overlap, region.box))
-    .extend({
-      top: at.top,
-      left: at.left,
-      bottom: box.height - at.top - overlap.height,
-      right: box.width - at.left - overlap.width,
-      background: '#000000',
-    })
+    .extend(onCanvas(relativeTo(overlap, box), box.width, box.height))
     .toColourspace('b-w')
     .raw()
     .toBuffer();
@@ -89,21 +76,15 @@ export async function regionPlane(region: MaskRegion, box: Box): Promise<Buffer>
 /** The whole mask as a single-channel PNG, 0 keep and 255 fill. */
 export async function regionToPng(region: MaskRegion): Promise<Buffer> {
   const { box } = region;
-  return sharp(region.data, rawMono(box.width, box.height))
-    .extend({
-      top: box.top,
-      left: box.left,
-      bottom: region.height - box.top - box.height,
-      right: region.width - box.left - box.width,
-      background: '#000000',
-    })
+  return mono(region.data, box.width, box.height)
+    .extend(onCanvas(box, region.width, region.height))
     .toColourspace('b-w')
     .png()
     .toBuffer();
 }
 
 export async function storeRegion(region: MaskRegion): Promise<StoredMask> {
-  const png = await sharp(region.data, rawMono(region.box.width, region.box.height))
+  const png = await mono(region.data, region.box.width, region.box.height)
     .toColourspace('b-w')
     .png({ compressionLevel: 6 })
     .toBuffer();
@@ -133,7 +114,7 @@ export async function resampleMask(
   for (;;) {
     const stepWidth = rule === 'any' ? Math.max(to.width, Math.ceil(width / MAX_COVERAGE_SHRINK)) : to.width;
     const stepHeight = rule === 'any' ? Math.max(to.height, Math.ceil(height / MAX_COVERAGE_SHRINK)) : to.height;
-    data = await sharp(data, rawMono(width, height))
+    data = await mono(data, width, height)
       .resize(stepWidth, stepHeight, { fit: 'fill', kernel: 'linear' })
       .threshold(rule === 'any' ? 1 : 128)
       .toColourspace('b-w')

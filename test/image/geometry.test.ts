@@ -1,17 +1,32 @@
 import assert from 'node:assert/strict';
-import { boxArea, contains, expand, wholeImage, type Box } from '../../lib/image/box';
-import { API_MAX_PIXELS, WORKING_PIXELS, checkSendable, planSendArea } from '../../lib/image/crop';
-import { FILL_IMAGE_DEFAULTS } from '../../lib/fields';
-import { invalidInputMatching } from './fixtures';
+import {
+  API_MAX_PIXELS,
+  WORKING_PIXELS,
+  boxArea,
+  checkSendable,
+  expand,
+  planSendArea,
+  wholeImage,
+} from '../../lib/image/geometry';
+import type { Box } from '../../lib/image/types';
+import { imageOptions as options, invalidInputMatching } from './fixtures';
 
-const options = (overrides: Partial<typeof FILL_IMAGE_DEFAULTS> = {}) => ({ ...FILL_IMAGE_DEFAULTS, ...overrides });
+/** Whether `inner` lies wholly inside `outer`. */
+function contains(outer: Box, inner: Box): boolean {
+  return (
+    inner.left >= outer.left &&
+    inner.top >= outer.top &&
+    inner.left + inner.width <= outer.left + outer.width &&
+    inner.top + inner.height <= outer.top + outer.height
+  );
+}
 
 function assertMultiplesOf32(area: { width: number; height: number }): void {
   assert.equal(area.width % 32, 0, `width ${area.width}`);
   assert.equal(area.height % 32, 0, `height ${area.height}`);
 }
 
-describe('image/crop: the part of the image sent, and its size', () => {
+describe('image/geometry: the part of the image sent, and its size', () => {
   describe('the whole image', () => {
     it('goes as it is with no cap (the default), and up to a cap', () => {
       const big = planSendArea(4000, 3000, { left: 0, top: 0, width: 5, height: 5 }, options());

@@ -3,22 +3,23 @@ import sharp from 'sharp';
 import { isBflError } from '../../lib/errors';
 import type { FillParameters } from '../../lib/api/types';
 import type { BflEmulator } from '../../lib/emulator';
-import { composeResult } from '../../lib/image/paste-back';
-import { geometryMaskPng, planInputs } from '../../lib/image/plan';
+import { composeResult, geometryMaskPng } from '../../lib/image';
 import { fastService, startEmulator } from '../support/emulator';
-import { fromRgba, rgbaPixels } from './fixtures';
 import {
   RED,
   channelDifference,
+  decodeMask,
   differingPixels,
   flat,
+  fromRgba,
   photo,
   photoPng,
-  planeOf,
-  rgbAt,
+  pixel,
+  plan,
+  rgbaPixels,
   rgbOf,
-  type Rgb,
-} from './geometry-fixtures';
+  type Decoded,
+} from './fixtures';
 
 const W = 160;
 const H = 120;
@@ -29,16 +30,16 @@ const SHAPES = [
 
 /** The final mask at full size, as a predicate. */
 async function maskTest(png: Buffer): Promise<(x: number, y: number) => boolean> {
-  const plane = await planeOf(png);
+  const plane = await decodeMask(png);
   return (x, y) => plane.data[y * plane.width + x] !== 0;
 }
 
-function isRed([r, g, b]: [number, number, number], tolerance = 0): boolean {
-  return r >= 255 - tolerance && g <= tolerance && b <= tolerance;
+function isRed([r, g, b]: number[], tolerance = 0): boolean {
+  return r! >= 255 - tolerance && g! <= tolerance && b! <= tolerance;
 }
 
 /** Every pixel the mask fills (minus a border of `inset` pixels) is red; returns how many were checked. */
-function assertRedInside(image: Rgb, inside: (x: number, y: number) => boolean, inset = 0, tolerance = 0): number {
+function assertRedInside(image: Decoded, inside: (x: number, y: number) => boolean, inset = 0, tolerance = 0): number {
   let checked = 0;
   for (let y = inset; y < image.height - inset; y += 1) {
     for (let x = inset; x < image.width - inset; x += 1) {
@@ -47,18 +48,18 @@ function assertRedInside(image: Rgb, inside: (x: number, y: number) => boolean, 
         for (let dx = -inset; dx <= inset && deep; dx += 1) deep = inside(x + dx, y + dy);
       }
       if (!deep) continue;
-      assert.ok(isRed(rgbAt(image, x, y), tolerance), `red at ${x},${y}: ${rgbAt(image, x, y).join(',')}`);
+      assert.ok(isRed(pixel(image, x, y), tolerance), `red at ${x},${y}: ${pixel(image, x, y).join(',')}`);
       checked += 1;
     }
   }
   return checked;
 }
 
-describe('image/paste-back: composeResult', () => {
+describe('image/compose: composeResult', () => {
   describe('paste-back on', () => {
     it("PNG: every pixel outside the mask is the input's, bit for bit; inside, the generated one", async () => {
       const input = await photoPng(W, H);
-      const { geometry } = await planInputs(input, SHAPES);
+      const { geometry } = await plan(input, SHAPES);
       const result = await composeResult(await flat(W, H, RED), geometry, { outputFormat: 'png' });
       assert.equal((await sharp(result).metadata()).format, 'png');
       const inside = await maskTest(await geometryMaskPng(geometry));
@@ -73,7 +74,7 @@ describe('image/paste-back: composeResult', () => {
 
     it('feathers inward: still exact outside, a blend near the edge, generated deep inside', async () => {
       const input = await photoPng(W, H);
-      const { geometry } = await planInputs(input, SHAPES, { maskGrow: 4, maskFeather: 6 });
+      const { geometry } = await plan(input, SHAPES, { maskGrow: 4, maskFeather: 6 });
       const result = await composeResult(await flat(W, H, RED), geometry, { outputFormat: 'png' });
       const inside = await maskTest(await geometryMaskPng(geometry));
       const [out, original] = await Promise.all([rgbOf(result), rgbOf(input)]);
@@ -82,14 +83,14 @@ describe('image/paste-back: composeResult', () => {
         0,
       );
       assert.ok(assertRedInside(out, inside, 12) > 300, 'red 12 px inside the edge');
-      const edge = rgbAt(out, 16, 40);
+      const edge = pixel(out, 16, 40);
       assert.ok(inside(16, 40) && !isRed(edge, 10), `a blend at the grown edge: ${edge.join(',')}`);
       assert.ok(!inside(15, 40), 'the mask grew by 4');
     });
 
     it('JPEG: exact before encoding, so close everywhere outside the mask', async () => {
       const input = await photo(W, H).jpeg({ quality: 92 }).toBuffer();
-      const { geometry } = await planInputs(input, SHAPES);
+      const { geometry } = await plan(input, SHAPES);
       const result = await composeResult(await flat(W, H, RED, 'jpeg'), geometry, { outputFormat: 'jpeg' });
       assert.equal((await sharp(result).metadata()).format, 'jpeg');
       const inside = await maskTest(await geometryMaskPng(geometry));
@@ -101,7 +102,7 @@ describe('image/paste-back: composeResult', () => {
 
     it('WebP: lossless on request keeps the outside exact; lossy is close', async () => {
       const input = await photoPng(W, H);
-      const { geometry } = await planInputs(input, SHAPES);
+      const { geometry } = await plan(input, SHAPES);
       const generated = await flat(W, H, RED, 'webp');
       const inside = await maskTest(await geometryMaskPng(geometry));
       const original = await rgbOf(input);
@@ -120,7 +121,7 @@ describe('image/paste-back: composeResult', () => {
 
     it('scales a result of another size to the size sent', async () => {
       const input = await photoPng(W, H);
-      const { geometry } = await planInputs(input, SHAPES);
+      const { geometry } = await plan(input, SHAPES);
       const inside = await maskTest(await geometryMaskPng(geometry));
       const original = await rgbOf(input);
       for (const [width, height] of [
@@ -141,7 +142,7 @@ describe('image/paste-back: composeResult', () => {
 
     it('composes in upright pixels for an EXIF-rotated input', async () => {
       const stored = await photo(H, W).jpeg({ quality: 92 }).withMetadata({ orientation: 6 }).toBuffer();
-      const { geometry, images } = await planInputs(stored, SHAPES);
+      const { geometry, images } = await plan(stored, SHAPES);
       assert.deepEqual([images.width, images.height], [W, H], 'sent upright');
       const result = await composeResult(await flat(W, H, RED), geometry, { outputFormat: 'png' });
       const inside = await maskTest(await geometryMaskPng(geometry));
@@ -167,7 +168,7 @@ describe('image/paste-back: composeResult', () => {
       )
         .png()
         .toBuffer();
-      const { geometry } = await planInputs(rgba, undefined);
+      const { geometry } = await plan(rgba, undefined);
       const result = await composeResult(await flat(W, H, RED), geometry, { outputFormat: 'png' });
       assert.equal((await sharp(result).metadata()).hasAlpha, false);
       const out = await rgbOf(result);
@@ -184,7 +185,7 @@ describe('image/paste-back: composeResult', () => {
 
   describe('paste-back off', () => {
     it('returns the API image as it came when nothing was cropped or scaled', async () => {
-      const { geometry } = await planInputs(await photoPng(W, H), SHAPES, { pasteBack: false });
+      const { geometry } = await plan(await photoPng(W, H), SHAPES, { pasteBack: false });
       const generated = await flat(W / 2, H / 2, RED, 'webp');
       assert.equal(await composeResult(generated, geometry, { outputFormat: 'png' }), generated);
     });
@@ -193,7 +194,7 @@ describe('image/paste-back: composeResult', () => {
       const width = 1600;
       const height = 1200;
       const input = await photoPng(width, height);
-      const { geometry, images } = await planInputs(input, [{ x: 700, y: 500, width: 100, height: 80 }], {
+      const { geometry, images } = await plan(input, [{ x: 700, y: 500, width: 100, height: 80 }], {
         pasteBack: false,
         cropToMask: true,
       });
@@ -217,7 +218,7 @@ describe('image/paste-back: composeResult', () => {
       const height = 1200;
       const input = await photoPng(width, height);
       const shapes = [{ cx: 900, cy: 640, rx: 60, ry: 40 }];
-      const { geometry, images } = await planInputs(input, shapes, { cropToMask: true, maskFeather: 3 });
+      const { geometry, images } = await plan(input, shapes, { cropToMask: true, maskFeather: 3 });
       assert.ok(images.width * images.height < 1.1 * 1024 * 1024);
       assert.ok(geometry.crop.width < width / 2, 'a crop');
       const result = await composeResult(await flat(images.width, images.height, RED), geometry, {
@@ -237,7 +238,7 @@ describe('image/paste-back: composeResult', () => {
       const width = 2400;
       const height = 1800;
       const input = await photoPng(width, height);
-      const { geometry, images } = await planInputs(input, SHAPES, { maxMegapixels: 1 });
+      const { geometry, images } = await plan(input, SHAPES, { maxMegapixels: 1 });
       assert.ok(images.width * images.height <= 1_000_000);
       const result = await composeResult(await flat(images.width, images.height, RED), geometry, {
         outputFormat: 'png',
@@ -254,7 +255,7 @@ describe('image/paste-back: composeResult', () => {
   });
 
   it('reports an undecodable result as BFL_DOWNLOAD naming the task', async () => {
-    const { geometry } = await planInputs(await photoPng(W, H), SHAPES);
+    const { geometry } = await plan(await photoPng(W, H), SHAPES);
     await assert.rejects(
       composeResult(Buffer.from('<html>oops</html>'), geometry, { outputFormat: 'png', taskId: 't-1' }),
       (err: unknown) => {
@@ -294,9 +295,9 @@ describe('image/paste-back: composeResult', () => {
     };
 
     it('uploads a small crop, and comes back full size with every other pixel untouched', async () => {
-      const asIs = await planInputs(snapshot, [box], { maxMegapixels: 0 });
-      const capped = await planInputs(snapshot, [box]);
-      const cropped = await planInputs(snapshot, [box], { cropToMask: true });
+      const asIs = await plan(snapshot, [box], { maxMegapixels: 0 });
+      const capped = await plan(snapshot, [box]);
+      const cropped = await plan(snapshot, [box], { cropToMask: true });
       const bytes = (p: typeof asIs) => p.images.image.length + p.images.mask.length;
       assert.equal(asIs.images.image, snapshot, 'without a cap the snapshot goes as it is');
       assert.ok(bytes(cropped) * 10 < bytes(asIs), `crop ${bytes(cropped)} bytes, whole ${bytes(asIs)} bytes`);

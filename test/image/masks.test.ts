@@ -1,23 +1,30 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
-import { prepareFillImages } from '../../lib/image';
+import { wholeImage } from '../../lib/image/geometry';
+import { featherMask, growMask, invertMask } from '../../lib/image/masks';
+import { regionFromPlane } from '../../lib/image/region';
+import type { MaskRegion } from '../../lib/image/types';
 import {
+  countFilled,
   decodeMask,
   decodeRgb,
   fromGrey,
   fromRgb,
   fromRgba,
+  fullPlane,
   invalidInputMatching,
   maskPixels,
   pixel,
+  planeFrom,
   rgbaPixels,
   rgbPixels,
+  imagesSent,
 } from './fixtures';
 
 const W = 64;
 const H = 48;
 
-function photo(width = W, height = H): Promise<Buffer> {
+function bluePng(width = W, height = H): Promise<Buffer> {
   return fromRgb(rgbPixels(width, height, [40, 90, 160]), width, height)
     .png()
     .toBuffer();
@@ -35,15 +42,15 @@ async function assertSingleChannelPng(mask: Buffer): Promise<void> {
   assert.equal(metadata.depth, 'uchar');
 }
 
-describe('image/mask from msg.mask', () => {
+describe('image/masks: from the image in msg.mask', () => {
   it('thresholds a grey ramp at 128 into a lossless single-channel PNG of 0 and 255 only', async () => {
     const ramp = Array.from({ length: 256 }, (_, x) => x);
     const mask = await fromGrey([...ramp, ...ramp], 256, 2)
       .png()
       .toBuffer();
-    const image = await photo(256, 2);
+    const image = await bluePng(256, 2);
 
-    const result = await prepareFillImages(image, mask);
+    const result = await imagesSent(image, mask);
 
     assert.equal(result.maskSource, 'mask');
     await assertSingleChannelPng(result.mask);
@@ -62,7 +69,7 @@ describe('image/mask from msg.mask', () => {
     const drawn = await decodeMask(mask);
     assert.ok(values(drawn).length > 2, 'the fixture has grey edge pixels');
 
-    const result = await prepareFillImages(await photo(), mask);
+    const result = await imagesSent(await bluePng(), mask);
 
     const decoded = await decodeMask(result.mask);
     assert.deepEqual(values(decoded), [0, 255]);
@@ -80,7 +87,7 @@ describe('image/mask from msg.mask', () => {
       .toBuffer();
     assert.ok(values(await decodeMask(mask)).length > 2, 'the fixture has JPEG artefacts');
 
-    const result = await prepareFillImages(await photo(), mask);
+    const result = await imagesSent(await bluePng(), mask);
 
     const decoded = await decodeMask(result.mask);
     assert.deepEqual(values(decoded), [0, 255]);
@@ -102,7 +109,7 @@ describe('image/mask from msg.mask', () => {
     );
     const mask = await fromRgb(data, 4, 1).png().toBuffer();
 
-    const result = await prepareFillImages(await photo(4, 1), mask);
+    const result = await imagesSent(await bluePng(4, 1), mask);
 
     assert.deepEqual([...(await decodeMask(result.mask)).data], [0, 255, 255, 0]);
   });
@@ -118,7 +125,7 @@ describe('image/mask from msg.mask', () => {
     );
     const mask = await fromRgba(data, 4, 1).png().toBuffer();
 
-    const result = await prepareFillImages(await photo(4, 1), mask);
+    const result = await imagesSent(await bluePng(4, 1), mask);
 
     assert.equal(result.maskSource, 'mask');
     await assertSingleChannelPng(result.mask);
@@ -133,7 +140,7 @@ describe('image/mask from msg.mask', () => {
       .toBuffer();
     assert.equal((await sharp(mask).metadata()).depth, 'ushort');
 
-    const result = await prepareFillImages(await photo(4, 1), mask);
+    const result = await imagesSent(await bluePng(4, 1), mask);
 
     await assertSingleChannelPng(result.mask);
     assert.deepEqual([...(await decodeMask(result.mask)).data], [0, 0, 255, 255]);
@@ -143,7 +150,7 @@ describe('image/mask from msg.mask', () => {
     const mask = await fromGrey(Buffer.alloc(W * H, 255), W, H)
       .png()
       .toBuffer();
-    const result = await prepareFillImages(await photo(), mask);
+    const result = await imagesSent(await bluePng(), mask);
     assert.deepEqual(values(await decodeMask(result.mask)), [255]);
   });
 
@@ -152,7 +159,7 @@ describe('image/mask from msg.mask', () => {
       .png()
       .toBuffer();
     await assert.rejects(
-      prepareFillImages(await photo(), black),
+      imagesSent(await bluePng(), black),
       invalidInputMatching(/^msg\.mask has no white pixel/, /nothing would be filled/, /Paint the area to fill white/),
     );
   });
@@ -161,7 +168,7 @@ describe('image/mask from msg.mask', () => {
     const dim = await fromGrey(Buffer.alloc(W * H, 127), W, H)
       .png()
       .toBuffer();
-    await assert.rejects(prepareFillImages(await photo(), dim), invalidInputMatching(/^msg\.mask has no white pixel/));
+    await assert.rejects(imagesSent(await bluePng(), dim), invalidInputMatching(/^msg\.mask has no white pixel/));
   });
 
   it('refuses a mask that is white only where it is transparent', async () => {
@@ -172,7 +179,7 @@ describe('image/mask from msg.mask', () => {
       () => 0,
     );
     const mask = await fromRgba(data, W, H).png().toBuffer();
-    await assert.rejects(prepareFillImages(await photo(), mask), invalidInputMatching(/^msg\.mask has no white pixel/));
+    await assert.rejects(imagesSent(await bluePng(), mask), invalidInputMatching(/^msg\.mask has no white pixel/));
   });
 
   it('refuses a mask of another size, naming both sizes and the fix', async () => {
@@ -180,7 +187,7 @@ describe('image/mask from msg.mask', () => {
       .png()
       .toBuffer();
     await assert.rejects(
-      prepareFillImages(await photo(), mask),
+      imagesSent(await bluePng(), mask),
       invalidInputMatching(
         /^msg\.mask is 32×32 but msg\.payload is 64×48; they must be the same size\./,
         /Resize the mask to 64×48, or draw it on the upright image\./,
@@ -190,7 +197,7 @@ describe('image/mask from msg.mask', () => {
 
   it('refuses a mask sharp cannot decode, naming msg.mask', async () => {
     await assert.rejects(
-      prepareFillImages(await photo(), Buffer.from('this is not a picture')),
+      imagesSent(await bluePng(), Buffer.from('this is not a picture')),
       invalidInputMatching(/^msg\.mask is not an image sharp can decode: /),
     );
   });
@@ -200,7 +207,7 @@ describe('image/mask from msg.mask', () => {
       .png()
       .toBuffer();
     await assert.rejects(
-      prepareFillImages(await photo(), mask.subarray(0, mask.length - 30)),
+      imagesSent(await bluePng(), mask.subarray(0, mask.length - 30)),
       invalidInputMatching(/^msg\.mask is not an image sharp can decode: /),
     );
   });
@@ -221,7 +228,7 @@ describe('image/mask from msg.mask', () => {
       .toBuffer();
     const mask = await fromGrey([0, 0, 0, 0, 255, 255, 255, 255], 8, 1).png().toBuffer();
 
-    const result = await prepareFillImages(image, mask);
+    const result = await imagesSent(image, mask);
 
     assert.equal(result.maskSource, 'mask');
     assert.deepEqual([...(await decodeMask(result.mask)).data], [0, 0, 0, 0, 255, 255, 255, 255]);
@@ -231,7 +238,7 @@ describe('image/mask from msg.mask', () => {
   });
 });
 
-describe('image/mask from the alpha channel', () => {
+describe('image/masks: from the alpha channel', () => {
   it('fills where alpha is below 128 and sends the image without alpha, colours kept', async () => {
     // Alpha 0, 16, ..., 240 across the row; the RGB under it is a distinct colour per pixel.
     const data = rgbaPixels(
@@ -242,7 +249,7 @@ describe('image/mask from the alpha channel', () => {
     );
     const image = await fromRgba(data, 16, 2).png().toBuffer();
 
-    const result = await prepareFillImages(image, undefined);
+    const result = await imagesSent(image, undefined);
 
     assert.equal(result.maskSource, 'alpha');
     assert.equal(result.imageFormat, 'png');
@@ -273,7 +280,7 @@ describe('image/mask from the alpha channel', () => {
     )
       .png()
       .toBuffer();
-    const result = await prepareFillImages(image, null);
+    const result = await imagesSent(image, null);
     assert.equal(result.maskSource, 'alpha');
     assert.deepEqual([...(await decodeMask(result.mask)).data], [255, 0, 0, 0]);
   });
@@ -287,7 +294,7 @@ describe('image/mask from the alpha channel', () => {
       .toBuffer();
     assert.equal((await sharp(image).metadata()).channels, 2);
 
-    const result = await prepareFillImages(image, undefined);
+    const result = await imagesSent(image, undefined);
 
     assert.deepEqual([...(await decodeMask(result.mask)).data], [255, 255, 255, 0, 0, 0]);
     assert.equal((await sharp(result.image).metadata()).hasAlpha, false);
@@ -303,7 +310,7 @@ describe('image/mask from the alpha channel', () => {
     const image = await fromRgba(data, 4, 1).png({ palette: true }).toBuffer();
     assert.equal((await sharp(image).metadata()).isPalette, true);
 
-    const result = await prepareFillImages(image, undefined);
+    const result = await imagesSent(image, undefined);
 
     assert.deepEqual([...(await decodeMask(result.mask)).data], [255, 255, 0, 0]);
   });
@@ -318,7 +325,7 @@ describe('image/mask from the alpha channel', () => {
       .toBuffer();
     assert.equal((await sharp(image).metadata()).depth, 'ushort');
 
-    const result = await prepareFillImages(image, undefined);
+    const result = await imagesSent(image, undefined);
 
     assert.deepEqual([...(await decodeMask(result.mask)).data], [255, 255, 0, 0]);
   });
@@ -332,7 +339,7 @@ describe('image/mask from the alpha channel', () => {
     );
     const image = await fromRgba(data, 8, 8).webp({ lossless: true }).toBuffer();
 
-    const result = await prepareFillImages(image, undefined);
+    const result = await imagesSent(image, undefined);
 
     const mask = await decodeMask(result.mask);
     assert.equal(pixel(mask, 1, 1)[0], 255);
@@ -354,19 +361,187 @@ describe('image/mask from the alpha channel', () => {
       .png()
       .toBuffer();
     await assert.rejects(
-      prepareFillImages(image, undefined),
-      invalidInputMatching(/^msg\.payload has an alpha channel but no transparent pixel/, /send a mask in msg\.mask/),
+      imagesSent(image, undefined),
+      invalidInputMatching(
+        /^msg\.payload has an alpha channel but no transparent pixel/,
+        /or set msg\.mask \(a mask image, white = fill, or shapes\)/,
+      ),
     );
   });
 
   it('refuses an image with neither alpha nor msg.mask, explaining both ways to give a mask', async () => {
     await assert.rejects(
-      prepareFillImages(await photo(), undefined),
+      imagesSent(await bluePng(), undefined),
       invalidInputMatching(
         /^msg\.payload has no alpha channel and msg\.mask is not set/,
-        /set msg\.mask to an image of the same size \(white = fill, black = keep\)/,
+        /Set msg\.mask to a mask image of the same size \(white = fill, black = keep\) or to shapes/,
         /transparent pixels mark the area to fill/,
       ),
     );
+  });
+});
+
+async function region(width: number, height: number, fill: (x: number, y: number) => boolean): Promise<MaskRegion> {
+  const made = await regionFromPlane(planeFrom(width, height, fill), wholeImage(width, height), width, height);
+  assert.ok(made, 'the test mask fills something');
+  return made;
+}
+
+const at = (plane: Buffer, width: number, x: number, y: number): number => plane[y * width + x]!;
+
+/** How far the filled area reaches from (cx, cy) in direction (dx, dy), in pixels along that direction. */
+function reach(plane: Buffer, width: number, height: number, cx: number, cy: number, dx: number, dy: number): number {
+  let steps = 0;
+  for (;;) {
+    const x = cx + (steps + 1) * dx;
+    const y = cy + (steps + 1) * dy;
+    if (x < 0 || y < 0 || x >= width || y >= height || at(plane, width, x, y) === 0) break;
+    steps += 1;
+  }
+  return steps * Math.hypot(dx, dy);
+}
+
+describe('image/masks: invert, grow, feather', () => {
+  describe('invert', () => {
+    it('swaps fill and keep over the whole image', async () => {
+      const r = await region(40, 30, (x, y) => x >= 10 && x < 20 && y >= 5 && y < 25);
+      const inverse = await invertMask(r, 40, 30);
+      assert.ok(inverse);
+      assert.deepEqual(inverse.box, wholeImage(40, 30));
+      assert.deepEqual(
+        fullPlane(inverse),
+        planeFrom(40, 30, (x, y) => !(x >= 10 && x < 20 && y >= 5 && y < 25)),
+      );
+    });
+
+    it('cuts the inverse to its box, and gives nothing for a full mask, everything for none', async () => {
+      const leftHalf = await region(40, 30, (x) => x < 20);
+      const inverse = await invertMask(leftHalf, 40, 30);
+      assert.deepEqual(inverse?.box, { left: 20, top: 0, width: 20, height: 30 });
+      assert.equal(await invertMask(await region(8, 6, () => true), 8, 6), undefined);
+      const everything = await invertMask(undefined, 8, 6);
+      assert.deepEqual(everything?.box, wholeImage(8, 6));
+      assert.equal(countFilled(everything!.data), 48);
+    });
+  });
+
+  describe('grow', () => {
+    it('grows a point into a disc of the given radius', async () => {
+      const size = 121;
+      const c = 60;
+      const grown = await growMask(await region(size, size, (x, y) => x === c && y === c), 20);
+      const plane = fullPlane(grown);
+      for (const [dx, dy] of [
+        [1, 0],
+        [-1, 0],
+        [0, 1],
+        [0, -1],
+      ] as Array<[number, number]>) {
+        assert.equal(reach(plane, size, size, c, c, dx, dy), 20, `along ${dx},${dy}`);
+      }
+      for (const [dx, dy] of [
+        [1, 1],
+        [-1, 1],
+        [1, -1],
+        [-1, -1],
+        [2, 1],
+        [1, -2],
+      ] as Array<[number, number]>) {
+        const r = reach(plane, size, size, c, c, dx, dy);
+        assert.ok(r >= 18 && r <= 22, `reach ${r.toFixed(1)} along ${dx},${dy}`);
+      }
+      const area = countFilled(grown.data);
+      assert.ok(
+        Math.abs(area - Math.PI * 400) < Math.PI * 400 * 0.08,
+        `area ${area}, a disc has ${Math.round(Math.PI * 400)}`,
+      );
+      assert.deepEqual(grown.box, { left: 40, top: 40, width: 41, height: 41 });
+    });
+
+    it('moves a straight edge by exactly the growth', async () => {
+      for (const by of [1, 2, 3, 7, 10]) {
+        const grown = await growMask(await region(60, 20, (x) => x < 20), by);
+        assert.deepEqual(grown.box, { left: 0, top: 0, width: 20 + by, height: 20 }, `grow ${by}`);
+        assert.equal(countFilled(grown.data), (20 + by) * 20);
+      }
+    });
+
+    it('stays inside the image', async () => {
+      const grown = await growMask(await region(30, 30, (x, y) => x < 2 && y < 2), 10);
+      assert.deepEqual(grown.box, { left: 0, top: 0, width: 12, height: 12 });
+    });
+
+    it('grows far, or over a big area, on a smaller copy: still about a disc, never losing a pixel', async () => {
+      const size = 401;
+      const c = 200;
+      const point = await region(size, size, (x, y) => x === c && y === c);
+      const grown = await growMask(point, 100);
+      const plane = fullPlane(grown);
+      for (const [dx, dy] of [
+        [1, 0],
+        [0, -1],
+        [1, 1],
+        [-2, 1],
+      ] as Array<[number, number]>) {
+        const r = reach(plane, size, size, c, c, dx, dy);
+        assert.ok(r >= 95 && r <= 110, `reach ${r.toFixed(1)} along ${dx},${dy}`);
+      }
+      const area = countFilled(grown.data);
+      assert.ok(Math.abs(area - Math.PI * 1e4) < Math.PI * 1e4 * 0.1, `area ${area}`);
+
+      const width = 1400;
+      const height = 900;
+      const scattered = (x: number, y: number) => (x % 97 === 0 && y % 89 === 0) || (y === 450 && x > 100 && x < 1300);
+      const big = await growMask(await region(width, height, scattered), 6);
+      const bigPlane = fullPlane(big);
+      const original = planeFrom(width, height, scattered);
+      original.forEach((value, index) => {
+        if (value) assert.equal(bigPlane[index], 255, `pixel ${index % width},${Math.floor(index / width)} kept`);
+      });
+      const r = reach(bigPlane, width, height, 700, 450, 0, 1);
+      assert.ok(r >= 4 && r <= 9, `a line grows by about 6: ${r}`);
+    });
+  });
+
+  describe('feather', () => {
+    it('ramps inward from the edge, is 0 outside and 255 deep inside', async () => {
+      const width = 200;
+      const r = await region(width, 40, (x) => x >= 100);
+      const alpha = await featherMask(r, 10);
+      assert.equal(alpha.length, r.data.length);
+      const row = Array.from({ length: 100 }, (_, i) => at(alpha, 100, i, 20));
+      assert.ok(row[0]! > 0 && row[0]! < 64, `just inside the edge: ${row[0]}`);
+      assert.ok(row[10]! >= 230, `10 px inside: ${row[10]}`);
+      assert.equal(row[25], 255);
+      for (let i = 1; i < row.length; i += 1) assert.ok(row[i]! >= row[i - 1]!, 'rising');
+    });
+
+    it("reaches exactly 255 for every width (sharp's integer blur kernels do not quite sum to 1)", async () => {
+      const r = await region(300, 20, (x) => x >= 100);
+      for (const width of [1, 2, 3, 7, 10, 25, 60]) {
+        const alpha = await featherMask(r, width);
+        assert.equal(at(alpha, 200, 199, 10), 255, `feather ${width}: at the image border`);
+        assert.equal(at(alpha, 200, Math.min(199, 3 * width), 10), 255, `feather ${width}: 3 widths inside`);
+        assert.ok(at(alpha, 200, 0, 10) < (width >= 3 ? 128 : 255), `feather ${width}: at the edge`);
+      }
+    });
+
+    it('leaves no ramp along the image border, and is exactly 0 outside the mask, corners too', async () => {
+      const r = await region(100, 100, (x, y) => (x < 50 && y < 80) || (y < 30 && x < 90));
+      const alpha = await featherMask(r, 8);
+      const plane = fullPlane({ ...r, data: alpha });
+      const mask = fullPlane(r);
+      plane.forEach((value, index) => {
+        if (!mask[index]) assert.equal(value, 0, `outside at ${index % 100},${Math.floor(index / 100)}`);
+      });
+      assert.equal(at(plane, 100, 0, 40), 255, 'the left image border is no edge');
+      assert.equal(at(plane, 100, 20, 0), 255, 'nor the top');
+      assert.ok(at(plane, 100, 49, 60) < 64, 'the inner edge ramps');
+    });
+
+    it('is the mask itself without feathering', async () => {
+      const r = await region(20, 20, (x, y) => x > 5 && y > 5);
+      assert.equal(await featherMask(r, 0), r.data);
+    });
   });
 });

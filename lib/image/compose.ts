@@ -1,7 +1,7 @@
 /**
- * After downloading: the generated image put back into the original, so that the result has the input's
- * size and, with paste-back, every pixel outside the mask is the input's own (after EXIF orientation, as
- * 8-bit sRGB the way sharp decodes it).
+ * After downloading, the last stage of a fill: the generated image put back into the original, so that the
+ * result has the input's size and, with paste-back, every pixel outside the mask is the input's own (after
+ * EXIF orientation, as 8-bit sRGB the way sharp decodes it).
  *
  * - The generated image covers the crop that was sent, whatever size the API returned it at: it is scaled
  *   to the crop's size in the original (this also undoes the megapixel cap's downscaling).
@@ -18,13 +18,12 @@
 import sharp, { type Sharp } from 'sharp';
 import { BflError, downloadError } from '../errors';
 import { text } from '../messages';
-import { relativeTo, type Box } from './box';
-import { open } from './decode';
-import { DEFAULT_MAX_INPUT_PIXELS } from './limits';
-import { featherMask } from './mask-ops';
-import { loadRegion, rawMono } from './mask-region';
-import type { FillGeometry } from './plan';
-import type { ImageFormat } from './types';
+import { relativeTo } from './geometry';
+import { DEFAULT_MAX_INPUT_PIXELS, decoderOptions, open, sharpReason } from './input';
+import { featherMask } from './masks';
+import { loadRegion, rawMono } from './region';
+import { FAITHFUL_JPEG } from './send';
+import type { Box, FillGeometry, ImageFormat } from './types';
 
 export interface ComposeOptions {
   /** The format the result is encoded in: the node's outputFormat. */
@@ -38,8 +37,7 @@ export interface ComposeOptions {
   webpLossless?: boolean;
 }
 
-export const JPEG_QUALITY = 95;
-export const WEBP_QUALITY = 90;
+const WEBP_QUALITY = 90;
 
 /** The result image for the flow, in `options.outputFormat` (or the API's bytes as they came, see above). */
 export async function composeResult(
@@ -77,7 +75,7 @@ export async function composeResult(
 async function generatedPatch(generated: Buffer, crop: Box, patch: Box, taskId: string | undefined): Promise<Buffer> {
   try {
     // A resize to the size it already has does nothing, so a same-size result is used pixel for pixel.
-    return await sharp(generated, { failOn: 'error', limitInputPixels: DEFAULT_MAX_INPUT_PIXELS })
+    return await sharp(generated, decoderOptions(DEFAULT_MAX_INPUT_PIXELS))
       .removeAlpha()
       .resize(crop.width, crop.height, { fit: 'fill' })
       .extract(relativeTo(patch, crop))
@@ -85,7 +83,7 @@ async function generatedPatch(generated: Buffer, crop: Box, patch: Box, taskId: 
       .raw()
       .toBuffer();
   } catch (err) {
-    const reason = text('geometry.resultUndecodable', { reason: firstLine(err) });
+    const reason = text('geometry.resultUndecodable', { reason: sharpReason(err) });
     if (taskId !== undefined) throw downloadError(taskId, reason, undefined, err);
     throw new BflError('BFL_DOWNLOAD', reason, { cause: err });
   }
@@ -108,11 +106,6 @@ function encode(image: Sharp, options: ComposeOptions): Sharp {
     case 'webp':
       return image.webp(options.webpLossless ? { lossless: true } : { quality: WEBP_QUALITY });
     case 'jpeg':
-      return image.jpeg({ quality: JPEG_QUALITY, chromaSubsampling: '4:4:4' });
+      return image.jpeg(FAITHFUL_JPEG);
   }
-}
-
-function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.split('\n')[0]!.trim().slice(0, 200) || 'unknown decoder error';
 }
