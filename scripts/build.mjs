@@ -1,5 +1,5 @@
 // Compiles the TypeScript to CommonJS in dist/ and puts each node's editor file, message catalogs and icons
-// beside its compiled .js, the only place Node-RED looks for them (shared/reference/node-red-guide.md §1).
+// beside its compiled .js: Node-RED looks for a node's .html, locales/ and icons/ only there.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

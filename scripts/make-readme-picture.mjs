@@ -70,11 +70,10 @@ async function runFill(input) {
     return await fill(
       service,
       {
-        inputs: { prompt: 'calm lake water reflecting the sunset sky', outputFormat: 'png', seed: 42 },
+        inputs: { prompt: 'calm lake water reflecting the sunset sky', outputFormat: 'png', seed: 42, ...IMAGE_OPTIONS },
         fallbacks: {},
         image: input,
         mask: SHAPES,
-        imageOptions: IMAGE_OPTIONS,
       },
       new AbortController().signal,
     );

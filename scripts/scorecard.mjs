@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run scorecard`: the Flow Library scorecard (`node-red-dev validate`, shared/reference/node-red-guide.md §4),
+ * `npm run scorecard`: the Flow Library scorecard (the checks of `node-red-dev validate`),
  * checked offline. It runs on the package as built: `npm run scorecard` builds first; the mocha test
  * (test/quality/scorecard.test.ts) runs it on the dist/ that `npm test` has just built.
  *

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { BflClient, type BflClientOptions } from '../../lib/api/client';
 import { customEndpoint, emulatorEndpoint } from '../../lib/api/regions';
 import type { FillImages } from '../../lib/api/request-body';
-import type { FillParameters } from '../../lib/api/types';
+import { FILL_PARAMETERS } from '../support/emulator';
 import { BflEmulator, type TaskScenario } from '../../lib/emulator';
 import type { BflError } from '../../lib/errors';
 
@@ -18,15 +18,7 @@ export const KEY = 'bfl_client_test_key_01';
 /** Retries in a few milliseconds; 3 attempts for transient failures, 5 while rate limited. */
 export const FAST_RETRY = { baseDelayMs: 1, maxDelayMs: 5, maxAttempts: 3, maxRateLimitedAttempts: 5 };
 
-export const PARAMETERS: FillParameters = {
-  prompt: 'a red ball',
-  steps: 50,
-  guidance: 60,
-  seed: undefined,
-  outputFormat: 'png',
-  safetyTolerance: 2,
-  promptUpsampling: false,
-};
+export const PARAMETERS = FILL_PARAMETERS;
 
 export const live = (): AbortSignal => new AbortController().signal;
 

@@ -9,17 +9,9 @@ import { resolveImageOptions } from '../../lib/fields';
 import { planInputs, type PreparedImages } from '../../lib/image';
 import type { JobPhase } from '../../lib/engine/phases';
 import { catalogTranslate } from '../../lib/messages';
-import { TEST_KEY, fastService, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
+import { FILL_PARAMETERS, TEST_KEY, fastService, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
 
-const PARAMETERS: FillParameters = {
-  prompt: 'a red ball',
-  steps: 50,
-  guidance: 60,
-  seed: undefined,
-  outputFormat: 'png',
-  safetyTolerance: 2,
-  promptUpsampling: false,
-};
+const PARAMETERS = FILL_PARAMETERS;
 
 describe('fill service against the emulator', function () {
   let emulator: BflEmulator;

@@ -3,8 +3,20 @@ import sharp from 'sharp';
 import { BflEmulator, type EmulatorOptions } from '../../lib/emulator';
 import { FillService, type FillServiceOptions } from '../../lib/engine/service';
 import { emulatorEndpoint } from '../../lib/api/regions';
+import type { FillParameters } from '../../lib/api/types';
 
 export const TEST_KEY = 'bfl_test_key_0001';
+
+/** A fill's parameters as the node's defaults make them, with PNG output. */
+export const FILL_PARAMETERS: FillParameters = {
+  prompt: 'a red ball',
+  steps: 50,
+  guidance: 60,
+  seed: undefined,
+  outputFormat: 'png',
+  safetyTolerance: 2,
+  promptUpsampling: false,
+};
 
 export function startEmulator(options: EmulatorOptions = {}): Promise<BflEmulator> {
   return BflEmulator.start({ processingMs: 30, keys: { [TEST_KEY]: 1000 }, ...options });
