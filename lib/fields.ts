@@ -229,17 +229,6 @@ export function resolveFillSettings(inputs: RawFillInputs, fallbacks: MessageFal
   return { parameters, timeoutMs: Math.round(timeoutSeconds * 1000), imageOptions: resolveImageOptions(inputs) };
 }
 
-// TRANSITIONAL (removed once lib/image no longer uses them).
-export type FillImageOptions = Partial<Record<keyof ImageOptions, unknown>>;
-export type ResolvedFillImageOptions = ImageOptions;
-export const FILL_IMAGE_DEFAULTS: Readonly<ImageOptions> = Object.freeze(resolveImageOptions());
-export const FILL_IMAGE_LIMITS = {
-  maskGrow: { min: F.maskGrow.min, max: F.maskGrow.max },
-  maskFeather: { min: F.maskFeather.min, max: F.maskFeather.max },
-  cropMargin: { min: F.cropMargin.min, max: F.cropMargin.max },
-  maxMegapixels: { min: F.maxMegapixels.min, max: F.maxMegapixels.max },
-};
-
 /** TypedInput types whose empty value means "not given" rather than "evaluate ''". */
 const LITERAL_TYPES = new Set(['str', 'num', 'json', 'bool', 're', 'date']);
 

@@ -19,9 +19,12 @@ export function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-function isJsonBuffer(value: object): boolean {
-  const candidate = value as { type?: unknown; data?: unknown };
-  return candidate.type === 'Buffer' && Array.isArray(candidate.data);
+/** A Buffer that went through JSON: `{ type: 'Buffer', data: [...] }`. Neither an image nor shapes. */
+export function isJsonBuffer(value: unknown): boolean {
+  const candidate = value as { type?: unknown; data?: unknown } | null;
+  return (
+    candidate !== null && typeof candidate === 'object' && candidate.type === 'Buffer' && Array.isArray(candidate.data)
+  );
 }
 
 /** What the flow actually put there, in words, without dumping the value: "a number (14)", "a Buffer", "an object with keys a, b". */

@@ -70,7 +70,12 @@ async function runFill(input) {
     return await fill(
       service,
       {
-        inputs: { prompt: 'calm lake water reflecting the sunset sky', outputFormat: 'png', seed: 42, ...IMAGE_OPTIONS },
+        inputs: {
+          prompt: 'calm lake water reflecting the sunset sky',
+          outputFormat: 'png',
+          seed: 42,
+          ...IMAGE_OPTIONS,
+        },
         fallbacks: {},
         image: input,
         mask: SHAPES,

@@ -1,6 +1,8 @@
 /** Shapes of the BFL API as this client uses them: the fill's parameters, the submit answer, a poll's state. */
+import type { ImageFormat } from '../image/types';
 
-export type OutputFormat = 'jpeg' | 'png' | 'webp';
+/** The API's output_format: the same formats it takes as input. */
+export type OutputFormat = ImageFormat;
 
 /** The generation parameters of one fill, validated and in the API's units. */
 export interface FillParameters {

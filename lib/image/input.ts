@@ -9,7 +9,7 @@ import { inspect } from 'node:util';
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp';
 import { invalidInput, isBflError, type BflError } from '../errors';
 import { text, type Text } from '../messages';
-import { describeValue } from '../values';
+import { describeValue, isJsonBuffer } from '../values';
 import type { ImageLimits, ResolvedLimits, SourceImage } from './types';
 
 export const DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024;
@@ -75,14 +75,6 @@ export function formatPixels(pixels: number): Text {
 
 function trimmed(value: number): string {
   return value.toFixed(1).replace(/\.0$/, '');
-}
-
-/** A Buffer that went through JSON: `{ type: 'Buffer', data: [...] }`. Neither an image nor shapes. */
-export function isJsonBuffer(value: unknown): boolean {
-  const candidate = value as { type?: unknown; data?: unknown } | null;
-  return (
-    candidate !== null && typeof candidate === 'object' && candidate.type === 'Buffer' && Array.isArray(candidate.data)
-  );
 }
 
 /**

@@ -38,8 +38,8 @@
  */
 import { invalidInput, type BflError } from '../errors';
 import { text, type Text } from '../messages';
-import { describeValue } from '../values';
-import { MASK_PROPERTY, isJsonBuffer } from './input';
+import { describeValue, isJsonBuffer } from '../values';
+import { MASK_PROPERTY } from './input';
 
 const MAX_SHAPES = 1000;
 const MAX_POLYGON_POINTS = 10_000;
