@@ -51,7 +51,10 @@ export = function register(RED: NodeAPI): void {
       try {
         values[field] = await evaluate(node, source.evaluate, msg);
       } catch (error) {
-        throw invalidInput(text('field.unreadable', { field, reason: (error as Error).message }), error);
+        throw invalidInput(
+          text('field.unreadable', { field: text(`field.label.${field}`), reason: (error as Error).message }),
+          error,
+        );
       }
     }
     return values;

@@ -308,3 +308,33 @@ describe('the table of fields', () => {
     }
   });
 });
+
+describe('the README', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+  /** The README's property table row of `name`, under the heading of its node: [default, meaning]. */
+  function row(heading: string, name: string): [string, string] {
+    const section = readme.slice(readme.indexOf(heading));
+    const match = new RegExp(`^\\| \`${name}\` +\\| ([^|]*)\\| ([^|]*)\\|$`, 'm').exec(section);
+    assert.ok(match, `README has no row for ${name} under ${heading}`);
+    return [match[1]!.trim(), match[2]!.trim()];
+  }
+
+  for (const [heading, table] of [
+    ['### bfl-fill', FILL_FIELDS],
+    ['### bfl-config', CONFIG_FIELDS],
+  ] as const) {
+    it(`documents every ${heading.slice(4)} field with the table's default and range`, () => {
+      for (const [name, field] of Object.entries(table as Record<string, Field>)) {
+        if (name === 'name' && heading === '### bfl-fill') continue;
+        const [shown, meaning] = row(heading, name);
+        if (field.kind === 'node') continue;
+        const expected = field.default === '' ? /^(""|empty)$/ : new RegExp(`^\`?${String(field.default)}\`?$`);
+        assert.match(shown, expected, `default of ${name}`);
+        if ('min' in field && field.max !== Number.MAX_SAFE_INTEGER) {
+          assert.ok(meaning.includes(`${field.min}–${field.max}`), `range of ${name}: ${meaning}`);
+        }
+      }
+    });
+  }
+});

@@ -184,6 +184,12 @@ describe('bfl-fill node', function () {
       /Steps must be a whole number from 15 to 50/,
     ],
     ['msg.seed is not a number', () => ({ payload: image, mask, seed: 'x' }), {}, /msg\.seed/],
+    [
+      'a field cannot be read from its source',
+      () => ({ payload: image, mask }),
+      { prompt: '{not json', promptType: 'json' },
+      /^Could not read the "Prompt" field: /,
+    ],
   ];
   for (const [what, message, fill, pattern] of invalid) {
     it(`reaches Catch with BFL_INVALID_INPUT and submits nothing when ${what}`, async () => {
