@@ -1,5 +1,6 @@
 /**
- * The engine without Node-RED: usable from any Node.js program (and by the nodes in ../nodes).
+ * The engine without Node-RED, for any Node.js program. The nodes in ../nodes import the modules they need
+ * directly, so that Node-RED never loads the emulator unless a config node uses the emulator region.
  */
 export * from './errors';
 export type { FillParameters, OutputFormat, SubmittedTask } from './api/types';

@@ -1,0 +1,32 @@
+/**
+ * The package's main entry (package.json "main"): the engine for programs that use it without Node-RED.
+ */
+import assert from 'node:assert/strict';
+import * as engine from '../lib/index';
+
+describe('the package entry', () => {
+  it('offers the engine: errors, client, service, account, the road, fields, images and the emulator', () => {
+    for (const name of [
+      'BflError',
+      'ERROR_CODES',
+      'BflClient',
+      'FillService',
+      'Account',
+      'resolveAccount',
+      'fill',
+      'resolveFillSettings',
+      'resolveImageOptions',
+      'FILL_FIELDS',
+      'CONFIG_FIELDS',
+      'planInputs',
+      'composeResult',
+      'readImageInput',
+      'BflEmulator',
+      'emulatorEndpoint',
+    ]) {
+      assert.ok(name in engine, `lib/index exports ${name}`);
+    }
+    assert.equal(engine.DEFAULT_EMULATOR_KEY, 'bfl_emulator_local_key');
+    assert.deepEqual(engine.REGIONS, ['global', 'eu', 'us', 'custom', 'emulator']);
+  });
+});
