@@ -12,7 +12,7 @@
 import { REGIONS } from './api/regions';
 import type { FillParameters } from './api/types';
 import { invalidInput } from './errors';
-import type { ImageFormat, ImageOptions } from './image/types';
+import { API_MAX_PIXELS, type ImageFormat, type ImageOptions } from './image';
 import { text, type Text } from './messages';
 import { describeValue, isGiven, toNumber } from './values';
 
@@ -84,8 +84,15 @@ export const FILL_FIELDS = {
   pasteBack: { kind: 'boolean', default: true },
   cropToMask: { kind: 'boolean', default: false },
   cropMargin: { kind: 'integer', min: 0, max: 10_000, default: 64, unit: 'pixels' },
-  // From 0.25 MP (512×512) to the API's 20 MP; empty or 0: no cap.
-  maxMegapixels: { kind: 'number', min: 0.25, max: 20, default: '', zeroMeansEmpty: true, unit: 'megapixels' },
+  // From 0.25 MP (512×512) to the most the API takes; empty or 0: no cap.
+  maxMegapixels: {
+    kind: 'number',
+    min: 0.25,
+    max: API_MAX_PIXELS / 1_000_000,
+    default: '',
+    zeroMeansEmpty: true,
+    unit: 'megapixels',
+  },
   preview: { kind: 'boolean', default: false },
 } as const satisfies Record<string, Field>;
 
