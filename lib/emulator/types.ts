@@ -2,6 +2,7 @@
  * Public types of the BFL emulator. Tests, the demo and the `emulator` region code against these names, so they
  * stay stable; the implementation lives in the other files of this folder.
  */
+import type { OutputFormat } from './validation';
 
 export interface EmulatorOptions {
   /** Default '127.0.0.1'. Anything that is not a loopback address (127.0.0.0/8, ::1, 'localhost') is refused. */
@@ -102,5 +103,5 @@ export interface EmulatorTask {
   seed: number;
   /** Prompt as "used" (with upsampling: the prompt plus a short added phrase). */
   prompt: string;
-  outputFormat: 'jpeg' | 'png' | 'webp';
+  outputFormat: OutputFormat;
 }
