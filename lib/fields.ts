@@ -23,7 +23,7 @@ interface FieldBase {
   /** Set when the field is a TypedInput with a `<name>Type` companion property. */
   readonly typedInput?: LiteralType;
   /** Shown beside the input in the dialog, e.g. seconds. */
-  readonly unit?: 'seconds' | 'pixels' | 'megapixels';
+  readonly unit?: 'seconds' | 'pixels' | 'megapixels' | 'credits';
 }
 
 export interface TextField extends FieldBase {
@@ -103,6 +103,10 @@ export const CONFIG_FIELDS = {
   baseUrl: { kind: 'text', default: '' },
   // BFL allows 24 active tasks per account.
   maxConcurrent: { kind: 'integer', min: 1, max: 24, default: 24 },
+  // Jobs in flight are kept in a journal in the Node-RED user directory, so a restart resumes them.
+  resumeJobs: { kind: 'boolean', default: true },
+  // Credits per UTC day; empty or 0: no limit.
+  dailyCreditLimit: { kind: 'number', min: 1, max: 1_000_000, default: '', zeroMeansEmpty: true, unit: 'credits' },
 } as const satisfies Record<string, Field>;
 
 export type FillFieldName = keyof typeof FILL_FIELDS;

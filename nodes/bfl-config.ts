@@ -2,6 +2,7 @@
  * Node-RED glue for the `bfl-config` node: it holds the API key as a password credential and owns the
  * account's engine (lib/engine/account). Also serves the editor's "Check key" button.
  */
+import { join } from 'node:path';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { asBflError, checkKeyTimeoutError, localise, type BflError } from '../lib/errors';
@@ -12,6 +13,15 @@ import { tuningFromSettings } from './settings';
 import type { BflConfigCredentials, BflConfigDef, BflConfigNode } from './types';
 
 const CHECK_KEY_TIMEOUT_MS = 15_000;
+
+/**
+ * Where a config node keeps what must outlive the process (jobs in flight, today's spend): a folder of its own
+ * below the Node-RED user directory; none when the runtime has no user directory.
+ */
+function stateDirOf(RED: NodeAPI, id: string): string | undefined {
+  const userDir = (RED.settings as { userDir?: unknown }).userDir;
+  return typeof userDir === 'string' && userDir !== '' ? join(userDir, 'bfl', id) : undefined;
+}
 
 export = function register(RED: NodeAPI): void {
   const translate = runtimeTranslate(RED);
@@ -35,8 +45,10 @@ export = function register(RED: NodeAPI): void {
           baseUrl: config.baseUrl,
           apiKey: this.credentials?.apiKey,
           maxConcurrent: config.maxConcurrent,
+          resumeJobs: config.resumeJobs,
+          dailyCreditLimit: config.dailyCreditLimit,
         },
-        tuningFromSettings(RED.settings),
+        { ...tuningFromSettings(RED.settings), stateDir: stateDirOf(RED, config.id) },
       );
     } catch (error) {
       this.account = asBflError(error);

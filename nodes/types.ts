@@ -7,6 +7,8 @@ export interface BflConfigDef extends NodeDef {
   region?: string;
   baseUrl?: string;
   maxConcurrent?: number | string;
+  resumeJobs?: boolean | string;
+  dailyCreditLimit?: number | string;
 }
 
 export interface BflConfigCredentials {

@@ -4,6 +4,7 @@
  * request, sends it through ./exchange, and looks the status up in its table in ./statuses; retry timing lives
  * in ./retry.
  */
+import { FILL_MODEL, modelPath } from './models';
 import { Agent, type Dispatcher } from 'undici';
 import { downloadError, networkError, submitOutcomeUnknownError } from '../errors';
 import { text } from '../messages';
@@ -15,7 +16,6 @@ import { DEFAULT_RETRY_POLICY, withRetries, type Attempt, type RetryPolicy } fro
 import { CREDITS_STATUSES, DOWNLOAD_STATUSES, POLL_STATUSES, SUBMIT_STATUSES, failure, outcomeOf } from './statuses';
 import type { FillParameters, PollOutcome, SubmittedTask } from './types';
 
-const FILL_PATH = '/v1/flux-pro-1.0-fill';
 const CREDITS_PATH = '/v1/credits';
 /** Far more than any API answer; a body this large is not an answer from BFL. */
 const MAX_JSON_BYTES = 1024 * 1024;
@@ -70,7 +70,7 @@ export class BflClient {
     const { baseUrl } = this.session.endpoint;
     const request: ExchangeRequest<'json'> = {
       method: 'POST',
-      url: `${baseUrl}${FILL_PATH}`,
+      url: `${baseUrl}${modelPath(FILL_MODEL)}`,
       key: 'if-trusted',
       body: fillRequestBody(parameters, images),
       read: 'json',

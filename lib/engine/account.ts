@@ -2,6 +2,7 @@
  * An account as a bfl-config node describes it: region, base URL, key and concurrency, turned into a ready
  * FillService. The `emulator` region leases the built-in emulator (./local-emulator).
  */
+import { join } from 'node:path';
 import { cancelledError, emulatorStartError, invalidInput, noKeyError } from '../errors';
 import {
   bflRegionEndpoint,
@@ -14,9 +15,10 @@ import {
 import type { RetryPolicy } from '../api/retry';
 import type { BflEmulator, EmulatorOptions } from '../emulator';
 import { DEFAULT_EMULATOR_KEY } from '../emulator/key';
-import { CONFIG_FIELDS, readChoice, readNumber } from '../fields';
+import { CONFIG_FIELDS, readBoolean, readChoice, readNumber } from '../fields';
 import { text } from '../messages';
 import { FillService } from './service';
+import { SpendLedger } from './budget';
 import { leaseEmulator, runningLocalEmulator } from './local-emulator';
 import type { PollSchedule } from './schedule';
 
@@ -25,6 +27,8 @@ export interface AccountSettings {
   baseUrl: unknown;
   apiKey: unknown;
   maxConcurrent: unknown;
+  resumeJobs?: unknown;
+  dailyCreditLimit?: unknown;
 }
 
 export interface AccountTuning {
@@ -33,6 +37,11 @@ export interface AccountTuning {
   maxQueued?: number;
   /** Options for the in-process emulator of the `emulator` region (first user decides). */
   emulator?: EmulatorOptions;
+  /**
+   * A directory of this account's own (in the Node-RED user directory) for what must outlive the process:
+   * the journal of jobs in flight and today's spend. Undefined: kept in memory only.
+   */
+  stateDir?: string;
 }
 
 export interface ResolvedAccount {
@@ -41,6 +50,9 @@ export interface ResolvedAccount {
   baseUrl: string | undefined;
   apiKey: string;
   maxConcurrent: number;
+  resumeJobs: boolean;
+  /** Credits per UTC day; undefined: no limit. */
+  dailyCreditLimit: number | undefined;
 }
 
 /** Checks the config node's settings; problems are errors a user fixes in the config dialog. */
@@ -56,7 +68,11 @@ export function resolveAccount(settings: AccountSettings): ResolvedAccount {
   } else if (region !== 'emulator') {
     baseUrl = bflRegionEndpoint(region).baseUrl;
   }
-  return { region, baseUrl, apiKey: apiKey || DEFAULT_EMULATOR_KEY, maxConcurrent };
+  const resumeJobs = readBoolean(CONFIG_FIELDS.resumeJobs, settings.resumeJobs, { field: 'resumeJobs' });
+  const dailyCreditLimit = readNumber(CONFIG_FIELDS.dailyCreditLimit, settings.dailyCreditLimit, {
+    field: 'dailyCreditLimit',
+  });
+  return { region, baseUrl, apiKey: apiKey || DEFAULT_EMULATOR_KEY, maxConcurrent, resumeJobs, dailyCreditLimit };
 }
 
 /**
@@ -65,13 +81,19 @@ export function resolveAccount(settings: AccountSettings): ResolvedAccount {
  */
 export class Account {
   readonly settings: ResolvedAccount;
+  /** What this account's tasks cost today, against its daily credit limit. */
+  readonly spend: SpendLedger;
   private readonly servicePromise: Promise<FillService>;
   private releaseEmulator: (() => Promise<void>) | undefined;
   private closed = false;
 
   constructor(settings: AccountSettings, tuning: AccountTuning = {}) {
     this.settings = resolveAccount(settings);
-    const { region, apiKey, maxConcurrent } = this.settings;
+    const { region, apiKey, maxConcurrent, dailyCreditLimit } = this.settings;
+    this.spend = new SpendLedger({
+      file: tuning.stateDir === undefined ? undefined : join(tuning.stateDir, 'spend.json'),
+      limit: dailyCreditLimit,
+    });
     const endpointPromise = this.endpointFor(region, tuning);
     this.servicePromise = endpointPromise.then(
       (endpoint) =>
@@ -82,6 +104,7 @@ export class Account {
           maxQueued: tuning.maxQueued,
           retry: tuning.retry,
           pollSchedule: tuning.pollSchedule,
+          budget: this.spend,
         }),
     );
     // Callers await service(); this keeps a failed emulator start from being an unhandled rejection meanwhile.

@@ -57,13 +57,23 @@ export class TaskSlots {
     });
   }
 
+  /**
+   * A slot at once, even over the limit: for a task that is active at BFL already (resumed after a restart),
+   * so it is counted, and the jobs that wait for a slot wait for it too.
+   */
+  adopt(): ReleaseSlot {
+    this.activeCount += 1;
+    return this.releaser();
+  }
+
   private releaser(): ReleaseSlot {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiters.shift();
-      // The slot passes straight to the next waiter, so the active count never dips and climbs in between.
+      // The slot passes straight to the next waiter, so the active count never dips and climbs in between;
+      // a slot taken over the limit (adopt) is given up instead.
+      const next = this.activeCount <= this.limit ? this.waiters.shift() : undefined;
       if (next) next.grant(this.releaser());
       else this.activeCount -= 1;
     };

@@ -9,9 +9,11 @@ import type { ApiEndpoint } from '../api/regions';
 import type { RetryPolicy } from '../api/retry';
 import type { FillParameters, ReadyResult, SubmittedTask } from '../api/types';
 import type { PreparedImages } from '../image';
+import { FILL_MODEL } from '../api/models';
 import { text } from '../messages';
 import type { PhaseListener } from './phases';
 import { DEFAULT_POLL_SCHEDULE, nextPollDelay, type PollSchedule } from './schedule';
+import type { SpendGate } from './budget';
 import { JobScope } from './deadline';
 import { TaskSlots } from './queue';
 
@@ -47,6 +49,32 @@ export interface FillServiceOptions {
   maxQueued?: number;
   retry?: Partial<RetryPolicy>;
   pollSchedule?: Partial<PollSchedule>;
+  /** The account's daily credit limit; every submit passes it first. */
+  budget?: SpendGate;
+}
+
+/** A task submitted earlier, as the journal kept it: enough to follow it and describe its result. */
+export interface ResumedJob {
+  parameters: FillParameters;
+  submittedAt: number;
+  /** How long to follow it from now. */
+  timeoutMs: number;
+}
+
+export interface RunHooks {
+  /** The API accepted the task: called before the first poll, so the journal can keep it. */
+  onSubmitted?: (task: SubmittedTask, submittedAt: number) => void | Promise<void>;
+}
+
+/**
+ * Whether a failed submit provably created no task: the API refused it (key, credits, fields, a 429 to the
+ * end) or the connection never opened. Anything else (5xx, a broken connection, an abort mid-upload) may
+ * have been billed.
+ */
+function createdNoTask(error: unknown, signal: AbortSignal): boolean {
+  if (signal.aborted || !(error instanceof BflError)) return false;
+  if (['BFL_AUTH', 'BFL_CREDITS', 'BFL_RATE_LIMITED', 'BFL_VALIDATION'].includes(error.code)) return true;
+  return error.code === 'BFL_NETWORK' && error.text.key.startsWith('network.unreachable');
 }
 
 export const DEFAULT_MAX_QUEUED = 100;
@@ -57,19 +85,50 @@ export class FillService {
   readonly slots: TaskSlots;
   private readonly client: BflClient;
   private readonly pollSchedule: PollSchedule;
+  private readonly budget: SpendGate | undefined;
+  private readonly running = new Set<Promise<void>>();
   private closed = false;
 
   constructor(options: FillServiceOptions) {
     this.client = new BflClient({ endpoint: options.endpoint, apiKey: options.apiKey, retry: options.retry });
+    this.budget = options.budget;
     this.slots = new TaskSlots(options.maxConcurrent, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.pollSchedule = { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule };
   }
 
   /**
    * Runs one job to its result. Rejects only with BflErrors: BFL_TIMEOUT when `timeoutMs` passes after the
-   * job leaves the queue, BFL_CANCELLED when `signal` aborts (node closed).
+   * job leaves the queue, BFL_CANCELLED when `signal` aborts (node closed), BFL_BUDGET when the daily credit
+   * limit would be exceeded.
    */
-  async run(job: FillJob, signal: AbortSignal, onPhase: PhaseListener = () => undefined): Promise<FillResult> {
+  run(
+    job: FillJob,
+    signal: AbortSignal,
+    onPhase: PhaseListener = () => undefined,
+    hooks: RunHooks = {},
+  ): Promise<FillResult> {
+    return this.track(this.runJob(job, signal, onPhase, hooks));
+  }
+
+  /**
+   * Follows a task submitted earlier (before a restart) to its result: polls its polling URL, downloads. It
+   * takes a slot at once, even over the limit, because BFL counts it as active already.
+   */
+  resume(
+    task: SubmittedTask,
+    job: ResumedJob,
+    signal: AbortSignal,
+    onPhase: PhaseListener = () => undefined,
+  ): Promise<FillResult> {
+    return this.track(this.resumeJob(task, job, signal, onPhase));
+  }
+
+  private async runJob(
+    job: FillJob,
+    signal: AbortSignal,
+    onPhase: PhaseListener,
+    hooks: RunHooks,
+  ): Promise<FillResult> {
     if (this.closed) throw cancelledError();
     const scope = new JobScope(signal);
     let task: SubmittedTask | undefined;
@@ -80,33 +139,100 @@ export class FillService {
       const submittedAt = Date.now();
       try {
         scope.startDeadline(job.timeoutMs);
-        onPhase({ phase: 'submitting' });
-        task = await this.client.submitFill(job.parameters, job.images, scope.signal);
+        task = await this.submit(job, scope.signal, onPhase);
+        await hooks.onSubmitted?.(task, submittedAt);
         ready = await this.pollUntilReady(task, scope.signal, onPhase, submittedAt);
       } finally {
         // BFL counts a task as active until it is terminal; the download does not hold a slot.
         release();
       }
-      const readyAt = Date.now();
-      onPhase({ phase: 'downloading', taskId: task.id });
-      const { image, sampleUrl } = await this.downloadResult(task, ready, scope.signal);
-      return { image, metadata: this.metadata(job, task, ready, sampleUrl, (readyAt - submittedAt) / 1000) };
+      return await this.finish(job, task, ready, submittedAt, scope.signal, onPhase);
     } catch (error) {
-      throw this.explain(error, scope, job, task);
+      throw this.explain(error, scope, job.timeoutMs, task);
     } finally {
       scope.dispose();
     }
   }
 
+  private async resumeJob(
+    task: SubmittedTask,
+    job: ResumedJob,
+    signal: AbortSignal,
+    onPhase: PhaseListener,
+  ): Promise<FillResult> {
+    if (this.closed) throw cancelledError(task.id);
+    const scope = new JobScope(signal);
+    try {
+      const release = this.slots.adopt();
+      let ready: ReadyResult;
+      try {
+        scope.startDeadline(job.timeoutMs);
+        ready = await this.pollUntilReady(task, scope.signal, onPhase, job.submittedAt, 0);
+      } finally {
+        release();
+      }
+      return await this.finish(job, task, ready, job.submittedAt, scope.signal, onPhase);
+    } catch (error) {
+      throw this.explain(error, scope, job.timeoutMs, task);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** Passes the credit limit, then submits; a submit that provably created no task costs nothing. */
+  private async submit(job: FillJob, signal: AbortSignal, onPhase: PhaseListener): Promise<SubmittedTask> {
+    const reservation = this.budget?.reserve(FILL_MODEL.listPrice);
+    onPhase({ phase: 'submitting' });
+    let task: SubmittedTask;
+    try {
+      task = await this.client.submitFill(job.parameters, job.images, signal);
+    } catch (error) {
+      if (createdNoTask(error, signal)) reservation?.release();
+      else reservation?.settle(FILL_MODEL.listPrice);
+      throw error;
+    }
+    reservation?.settle(task.cost ?? FILL_MODEL.listPrice);
+    return task;
+  }
+
+  private async finish(
+    job: Pick<FillJob, 'parameters'>,
+    task: SubmittedTask,
+    ready: ReadyResult,
+    submittedAt: number,
+    signal: AbortSignal,
+    onPhase: PhaseListener,
+  ): Promise<FillResult> {
+    const readyAt = Date.now();
+    onPhase({ phase: 'downloading', taskId: task.id });
+    const { image, sampleUrl } = await this.downloadResult(task, ready, signal);
+    return { image, metadata: this.metadata(job, task, ready, sampleUrl, (readyAt - submittedAt) / 1000) };
+  }
+
+  /** Keeps count of the jobs running, so close() can let them finish before it closes the connections. */
+  private track<T>(run: Promise<T>): Promise<T> {
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(settled);
+    void settled.then(() => this.running.delete(settled));
+    return run;
+  }
+
+  /** `firstWaitMs`: undefined waits by the schedule; a resumed task is polled at once (0). */
   private async pollUntilReady(
     task: SubmittedTask,
     signal: AbortSignal,
     onPhase: PhaseListener,
     startedAt: number,
+    firstWaitMs?: number,
   ): Promise<ReadyResult> {
     onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined });
-    for (;;) {
-      await sleep(nextPollDelay(this.pollSchedule, Date.now() - startedAt), undefined, { signal });
+    for (let first = true; ; first = false) {
+      const wait =
+        first && firstWaitMs !== undefined ? firstWaitMs : nextPollDelay(this.pollSchedule, Date.now() - startedAt);
+      await sleep(wait, undefined, { signal });
       const outcome = await this.client.poll(task.id, task.pollingUrl, signal);
       if (outcome.kind === 'ready') return outcome.result;
       onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: outcome.state.progress });
@@ -133,7 +259,7 @@ export class FillService {
   }
 
   private metadata(
-    job: FillJob,
+    job: Pick<FillJob, 'parameters'>,
     task: SubmittedTask,
     ready: ReadyResult,
     sampleUrl: string,
@@ -152,8 +278,8 @@ export class FillService {
   }
 
   /** Every way out of a job becomes a BflError that names the task, if one was created. */
-  private explain(error: unknown, scope: JobScope, job: FillJob, task: SubmittedTask | undefined): unknown {
-    if (scope.timedOut) return timeoutError(job.timeoutMs / 1000, task?.id);
+  private explain(error: unknown, scope: JobScope, timeoutMs: number, task: SubmittedTask | undefined): unknown {
+    if (scope.timedOut) return timeoutError(timeoutMs / 1000, task?.id);
     if (scope.signal.aborted) {
       const reason: unknown = scope.signal.reason;
       return reason instanceof BflError ? reason : cancelledError(task?.id);
@@ -166,8 +292,13 @@ export class FillService {
     return this.client.credits(signal);
   }
 
+  /**
+   * Takes no new job, lets the running ones finish (a node that closed for a redeploy hands them to its
+   * successor, and an aborted one ends at once), then closes the connection pools.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all([...this.running]);
     await this.client.close();
   }
 }

@@ -22,6 +22,8 @@ describe('account', () => {
       baseUrl: 'https://api.bfl.ai',
       apiKey: 'key',
       maxConcurrent: 24,
+      resumeJobs: true,
+      dailyCreditLimit: undefined,
     });
     assert.throws(
       () => resolveAccount({ region: 'mars', baseUrl: '', apiKey: 'k', maxConcurrent: 1 }),

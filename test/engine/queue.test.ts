@@ -44,3 +44,26 @@ describe('task slots', () => {
     assert.equal(slots.active, 0);
   });
 });
+
+describe('task slots: adopted tasks', () => {
+  it('counts an adopted task at once, over the limit, and lets waiters in only below the limit', async () => {
+    const slots = new TaskSlots(1, 10);
+    const first = await slots.acquire(new AbortController().signal);
+    const adopted = slots.adopt();
+    assert.equal(slots.active, 2);
+    let granted = false;
+    const waiting = slots.acquire(new AbortController().signal).then((release) => {
+      granted = true;
+      return release;
+    });
+    first();
+    await Promise.resolve();
+    assert.equal(granted, false, 'still over the limit with the adopted task');
+    assert.equal(slots.active, 1);
+    adopted();
+    const release = await waiting;
+    assert.equal(slots.active, 1);
+    release();
+    assert.equal(slots.active, 0);
+  });
+});
