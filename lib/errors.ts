@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'BFL_DOWNLOAD',
   'BFL_QUEUE_FULL',
   'BFL_CANCELLED',
+  'BFL_BUDGET',
 ] as const;
 
 export type BflErrorCode = (typeof ERROR_CODES)[number];
@@ -294,4 +295,47 @@ export function cancelledError(taskId?: string): BflError {
   return new BflError('BFL_CANCELLED', taskId ? text('job.cancelledSubmitted', { taskId }) : text('job.cancelled'), {
     taskId,
   });
+}
+
+export interface BudgetDetails {
+  /** The daily credit limit. */
+  limit: number;
+  /** Credits spent today (UTC), counting the submits still under way. */
+  spent: number;
+  /** What this job would cost. */
+  estimate: number;
+  /** The next 00:00 UTC, in ms since the epoch. */
+  resetsAt: number;
+  /** Now, in ms since the epoch (for tests). */
+  now?: number;
+}
+
+/** Credits as a sentence shows them: whole numbers as they are, others to two decimals. */
+function creditsText(amount: number): number {
+  return Math.round(amount * 100) / 100;
+}
+
+/** "3 h 20 min" until the limit resets; never less than a minute. */
+function waitText(milliseconds: number): Text {
+  const total = Math.max(1, Math.ceil(milliseconds / 60_000));
+  const hours = Math.floor(total / 60);
+  const minutes = total % 60;
+  if (hours === 0) return text('budget.wait.minutes', { minutes });
+  if (minutes === 0) return text('budget.wait.hours', { hours });
+  return text('budget.wait.hoursMinutes', { hours, minutes });
+}
+
+/** The job would take today's spend over the account's daily credit limit; nothing was submitted. */
+export function budgetError(details: BudgetDetails): BflError {
+  const { limit, spent, estimate, resetsAt, now = Date.now() } = details;
+  return new BflError(
+    'BFL_BUDGET',
+    text('budget.exceeded', {
+      limit: creditsText(limit),
+      spent: creditsText(spent),
+      estimate: creditsText(estimate),
+      wait: waitText(resetsAt - now),
+      field: text('field.label.dailyCreditLimit'),
+    }),
+  );
 }

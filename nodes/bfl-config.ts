@@ -7,12 +7,19 @@ import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { asBflError, checkKeyTimeoutError, localise, type BflError } from '../lib/errors';
 import { Account } from '../lib/engine/account';
+import { spendFileIn, spentToday } from '../lib/engine/budget';
+import { CONFIG_FIELDS, readNumber } from '../lib/fields';
 import { render, text } from '../lib/messages';
 import { errorMessage, runtimeTranslate } from './i18n';
 import { tuningFromSettings } from './settings';
 import type { BflConfigCredentials, BflConfigDef, BflConfigNode } from './types';
 
 const CHECK_KEY_TIMEOUT_MS = 15_000;
+/**
+ * How long a closing config node waits for its account's connections to close before it reports done: enough
+ * for aborted jobs to settle, short enough not to hold up a deploy for jobs handed to redeployed nodes.
+ */
+const CLOSE_WAIT_MS = 1_000;
 
 /**
  * Where a config node keeps what must outlive the process (jobs in flight, today's spend): a folder of its own
@@ -21,6 +28,20 @@ const CHECK_KEY_TIMEOUT_MS = 15_000;
 function stateDirOf(RED: NodeAPI, id: string): string | undefined {
   const userDir = (RED.settings as { userDir?: unknown }).userDir;
   return typeof userDir === 'string' && userDir !== '' ? join(userDir, 'bfl', id) : undefined;
+}
+
+/** A node id as Node-RED makes them (hex, perhaps with a dot): never a path such as "../x". */
+function isNodeId(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)?$/.test(value);
+}
+
+/** The daily credit limit typed in the dialog, if it is a usable one; undefined: none (or not usable). */
+function typedLimit(value: unknown): number | undefined {
+  try {
+    return readNumber(CONFIG_FIELDS.dailyCreditLimit, value, { field: 'dailyCreditLimit' });
+  } catch {
+    return undefined;
+  }
 }
 
 export = function register(RED: NodeAPI): void {
@@ -48,12 +69,47 @@ export = function register(RED: NodeAPI): void {
           resumeJobs: config.resumeJobs,
           dailyCreditLimit: config.dailyCreditLimit,
         },
-        { ...tuningFromSettings(RED.settings), stateDir: stateDirOf(RED, config.id) },
+        {
+          ...tuningFromSettings(RED.settings),
+          stateDir: stateDirOf(RED, config.id),
+          onJournalError: (error: unknown) =>
+            this.warn(render(text('journal.writeFailed', { reason: errorMessage(error, translate) }), translate)),
+        },
       );
     } catch (error) {
       this.account = asBflError(error);
     }
     const account = this.account;
+    if (account instanceof Account && account.spend.unreadable) {
+      const stateDir = stateDirOf(RED, config.id);
+      const file = stateDir === undefined ? '' : spendFileIn(stateDir);
+      this.warn(render(text('config.spendUnreadable', { file }), translate));
+    }
+    if (account instanceof Account && account.journal) {
+      account.journal.entries().then(
+        ({ problems }) => {
+          for (const { file, reason } of problems)
+            this.warn(render(text('journal.unreadable', { file, reason }), translate));
+        },
+        (error: unknown) =>
+          this.warn(render(text('journal.writeFailed', { reason: errorMessage(error, translate) }), translate)),
+      );
+      // Once the flows run, every bfl-fill node has claimed its jobs: what is left belonged to nodes now gone.
+      const dropOrphans = (): void => {
+        account.dropUnclaimed().then(
+          (orphans) => {
+            for (const entry of orphans) {
+              this.warn(
+                render(text('journal.nodeGone', { taskId: entry.task?.id ?? '', nodeId: entry.nodeId }), translate),
+              );
+            }
+          },
+          (error: unknown) => this.warn(errorMessage(error, translate)),
+        );
+      };
+      RED.events.once('flows:started', dropOrphans);
+      this.on('close', () => RED.events.removeListener('flows:started', dropOrphans));
+    }
     if (account instanceof Account && account.emulated) {
       account.origin().then(
         (url) => this.log(RED._('bfl-config.status.emulator', { url })),
@@ -66,8 +122,17 @@ export = function register(RED: NodeAPI): void {
         done();
         return;
       }
-      account.close().then(done, (error: unknown) => {
+      // Jobs handed to the successors of redeployed bfl-fill nodes may still run on this account: it closes
+      // once they end, but the deploy need not wait for that.
+      const closed = account.close().catch((error: unknown) => {
         this.warn(render(text('config.closeFailed', { reason: errorMessage(error, translate) }), translate));
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const enough = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
+      });
+      void Promise.race([closed, enough]).then(() => {
+        clearTimeout(timer);
         done();
       });
     });
@@ -83,13 +148,20 @@ export = function register(RED: NodeAPI): void {
 
   /**
    * Check key: asks the API for the account's credits with the key typed in the dialog (not yet deployed)
-   * or the deployed one. The key is never sent back.
+   * or the deployed one, and tells today's spend of that config node (0 for one never deployed) with the
+   * daily credit limit typed in the dialog. The key is never sent back.
    */
   RED.httpAdmin.post(
     '/bfl-config/check-key',
     RED.auth.needsPermission('bfl-config.write'),
     (req: Request, res: Response) => {
-      const body = (req.body ?? {}) as { id?: unknown; region?: unknown; baseUrl?: unknown; apiKey?: unknown };
+      const body = (req.body ?? {}) as {
+        id?: unknown;
+        region?: unknown;
+        baseUrl?: unknown;
+        apiKey?: unknown;
+        dailyCreditLimit?: unknown;
+      };
       const typedKey =
         typeof body.apiKey === 'string' && body.apiKey !== '' && body.apiKey !== '__PWRD__' ? body.apiKey : undefined;
       const stored =
@@ -109,10 +181,15 @@ export = function register(RED: NodeAPI): void {
       const signal = AbortSignal.timeout(CHECK_KEY_TIMEOUT_MS);
       account
         .service()
-        .then((service) => service.credits(signal))
+        .then(async (service) => {
+          const credits = await service.credits(signal);
+          const stateDir = isNodeId(body.id) ? stateDirOf(RED, body.id) : undefined;
+          const { spent, resetsAt } = await spentToday(stateDir === undefined ? undefined : spendFileIn(stateDir));
+          return { credits, spend: { spent, limit: typedLimit(body.dailyCreditLimit) ?? null, resetsAt } };
+        })
         .then(
-          (credits) => {
-            res.json({ credits, emulated: account.emulated });
+          ({ credits, spend }) => {
+            res.json({ credits, emulated: account.emulated, spend });
           },
           (error: unknown) => {
             const problem = signal.aborted ? checkKeyTimeoutError(CHECK_KEY_TIMEOUT_MS / 1000) : asBflError(error);

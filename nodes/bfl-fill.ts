@@ -6,10 +6,14 @@
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
 import { BflError, invalidInput } from '../lib/errors';
 import { Account } from '../lib/engine/account';
-import { fill, previewOf, type FillOutcome } from '../lib/engine/fill';
+import { fill, previewOf, resumeFill } from '../lib/engine/fill';
+import { Handover } from '../lib/engine/handover';
+import { jsonSafeProperties, type JournalEntry } from '../lib/engine/journal';
+import { NodeJob, type JobOwner } from '../lib/engine/node-job';
+import type { FillGeometry } from '../lib/image';
 import { FILL_INPUTS, fieldSource, type FillInputName, type RawFillInputs } from '../lib/fields';
 import { ActivityReporter } from '../lib/engine/activity';
-import { text } from '../lib/messages';
+import { render, text } from '../lib/messages';
 import { localiseError, runtimeTranslate } from './i18n';
 import { statusView } from './status';
 import type { BflConfigNode } from './types';
@@ -25,6 +29,18 @@ interface BflFillDef extends NodeDef, Partial<Record<FillInputName | `${FillInpu
 }
 
 type FillMessage = NodeMessageInFlow & { mask?: unknown; prompt?: unknown; seed?: unknown; bfl?: unknown };
+
+/** What a result's preview is drawn from; a job resumed without its original image has no geometry. */
+interface PreviewSource {
+  image: Buffer;
+  geometry: FillGeometry | undefined;
+}
+
+type FillJobOfNode = NodeJob<FillMessage, PreviewSource>;
+
+/** What a node closing for a redeploy leaves its successor: a job under way, or a message not yet submitted. */
+type Handed =
+  { kind: 'job'; job: FillJobOfNode; journal?: () => Promise<void> } | { kind: 'requeue'; msg: FillMessage };
 
 const CLOSE_GRACE_MS = 10_000;
 
@@ -60,22 +76,52 @@ export = function register(RED: NodeAPI): void {
     return values;
   }
 
+  /**
+   * Jobs of nodes closed for a redeploy, waiting for their successor; what no node takes once the deploy has
+   * finished belonged to a node that was deleted or disabled.
+   */
+  const handover = new Handover<Handed>((nodeId, items) => {
+    for (const item of items) {
+      if (item.kind === 'requeue') {
+        RED.log.warn(render(text('journal.dropped', { nodeId }), translate));
+        continue;
+      }
+      const { job } = item;
+      const waiting = job.waiting;
+      if (waiting?.ok) {
+        const metadata = (waiting.msg as FillMessage).bfl as { id: string; sampleUrl: string } | undefined;
+        RED.log.warn(
+          render(
+            text('journal.lost', { nodeId, taskId: metadata?.id ?? '', sampleUrl: metadata?.sampleUrl ?? '' }),
+            translate,
+          ),
+        );
+      } else if (!waiting) {
+        RED.log.warn(render(text('journal.stopped', { taskId: job.taskId ?? '' }), translate));
+      }
+      job.abandon();
+    }
+  });
+  RED.events.on('flows:started', () => handover.settle());
+
   function BflFill(this: Node, config: BflFillDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const configNode = config.config ? (RED.nodes.getNode(config.config) as BflConfigNode | null) : null;
-    const closing = new AbortController();
+    const account = configNode?.account instanceof Account ? configNode.account : undefined;
     const showPreview = config.preview === true || config.preview === 'true';
+    const jobs = new Set<FillJobOfNode>();
+    const inFlight = new Set<Promise<void>>();
 
     /** Sends the thumbnail to open editors; a preview that fails only costs a warning, never the message. */
-    function publishPreview(result: FillOutcome): void {
-      previewOf(result).then(
+    function publishPreview(result: PreviewSource): void {
+      if (!showPreview || !result.geometry) return;
+      previewOf({ image: result.image, geometry: result.geometry }).then(
         (preview) => RED.comms.publish(previewTopic(node.id), preview, false),
         (error: unknown) => node.warn(localiseError(error, translate).message),
       );
     }
-    const inFlight = new Set<Promise<void>>();
-    const emulated = configNode?.account instanceof Account && configNode.account.emulated;
+    const emulated = account?.emulated ?? false;
     const reporter = new ActivityReporter((activity) => {
       if (!activity) {
         node.status({});
@@ -85,17 +131,37 @@ export = function register(RED: NodeAPI): void {
       node.status({ fill: view.fill, shape: view.shape, text: RED._(`bfl-fill.status.${view.key}`, view.params) });
     });
 
-    async function handle(
-      msg: FillMessage,
-      send: (msg: NodeMessage) => void,
-      done: (err?: Error) => void,
-    ): Promise<void> {
-      const job = reporter.track();
+    /** This node as the owner of a job it adopted: it sends the result on and reports failures to Catch. */
+    const successorOwner: JobOwner<FillMessage, PreviewSource> = {
+      reporter,
+      deliver: (msg, result) => {
+        node.send(msg);
+        publishPreview(result);
+      },
+      fail: (error, msg) => node.error(localiseError(error, translate), msg),
+    };
+
+    function track(job: FillJobOfNode, running: Promise<void>): void {
+      jobs.add(job);
+      const guarded = running
+        .catch((error: unknown) => node.error(error))
+        .finally(() => {
+          jobs.delete(job);
+          inFlight.delete(guarded);
+        });
+      inFlight.add(guarded);
+    }
+
+    async function handle(job: FillJobOfNode): Promise<void> {
+      const { msg } = job;
+      // The message as it came, for the journal: a restart sends the result with these properties.
+      const atInput = account?.journal ? jsonSafeProperties(msg as Record<string, unknown>) : {};
       try {
         if (!configNode) throw invalidInput(text('config.noConfig'));
         if (configNode.account instanceof BflError) throw configNode.account;
         const service = await configNode.account.service();
         const inputs = await readInputs(node, config, msg);
+        const journal = configNode.account.journal;
         const result = await fill(
           service,
           {
@@ -103,48 +169,139 @@ export = function register(RED: NodeAPI): void {
             fallbacks: { prompt: msg.prompt, seed: msg.seed },
             image: msg.payload,
             mask: msg.mask,
+            journal: journal && {
+              begin: (settings, geometry) =>
+                journal.begin({
+                  nodeId: node.id,
+                  parameters: settings.parameters,
+                  timeoutMs: settings.timeoutMs,
+                  msg: atInput,
+                  geometry,
+                }),
+            },
           },
-          closing.signal,
-          (phase) => job.update(phase),
+          job.signal,
+          job.update,
         );
         msg.payload = result.image;
         msg.bfl = result.metadata;
-        job.finish({ ok: true });
-        send(msg);
-        done();
-        if (showPreview) publishPreview(result);
+        job.succeed(msg, result);
       } catch (error) {
-        const code = error instanceof BflError ? error.code : 'ERROR';
-        job.finish({ ok: false, code });
-        // msg.error.message is the error's toString(): the message in the runtime's language.
-        done(localiseError(error, translate));
+        if (job.requeued) {
+          handover.give(node.id, { kind: 'requeue', msg });
+          return;
+        }
+        job.fail(error, error instanceof BflError ? error.code : 'ERROR');
       }
     }
 
     node.on('input', (msg, send, done) => {
-      const running = handle(msg as FillMessage, send, done).catch((error: unknown) => {
-        // handle() reports its own failures; this only guards against a throwing send/done.
-        node.error(error);
+      const job: FillJobOfNode = new NodeJob(msg as FillMessage, {
+        reporter,
+        deliver: (out, result) => {
+          send(out);
+          done();
+          publishPreview(result);
+        },
+        // msg.error.message is the error's toString(): the message in the runtime's language.
+        fail: (error) => done(localiseError(error, translate)),
       });
-      inFlight.add(running);
-      void running.finally(() => inFlight.delete(running));
+      track(job, handle(job));
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      closing.abort();
+    /** The jobs a previous process left this node: each task is followed to its result and sent on. */
+    async function resumeAll(): Promise<void> {
+      if (!account?.journal) return;
+      const journal = account.journal;
+      for (const entry of await account.journalFor(node.id)) {
+        const taskId = entry.task?.id ?? '';
+        if (entry.state !== 'submitted' || !entry.task) {
+          node.warn(render(text('journal.unknownTask'), translate));
+          await journal.drop(entry);
+          continue;
+        }
+        if (entry.keyFingerprint !== journal.keyFingerprint) {
+          node.warn(render(text('journal.keyChanged', { taskId }), translate));
+          await journal.drop(entry);
+          continue;
+        }
+        journal.hold(entry);
+        const msg = { ...entry.msg } as FillMessage;
+        const job: FillJobOfNode = new NodeJob(msg, successorOwner);
+        job.update({ phase: 'polling', taskId, startedAt: entry.submittedAt ?? entry.createdAt, progress: undefined });
+        track(job, resume(job, entry));
+      }
+    }
+
+    async function resume(job: FillJobOfNode, entry: JournalEntry): Promise<void> {
+      const journal = account!.journal!;
+      const taskId = entry.task!.id;
+      try {
+        const loaded = await journal.load(entry);
+        if (!loaded.geometry && entry.overCap) node.warn(render(text('journal.overCap', { taskId }), translate));
+        const service = await account!.service();
+        const result = await resumeFill(service, loaded, entry.timeoutMs, job.signal, job.update);
+        await journal.drop(entry);
+        const msg = job.msg;
+        msg.payload = result.image;
+        msg.bfl = { ...result.metadata, resumed: true };
+        job.succeed(msg, result);
+      } catch (error) {
+        await journal.drop(entry);
+        if (error instanceof BflError && error.code === 'BFL_TASK_NOT_FOUND') {
+          node.warn(
+            render(text('journal.notFound', { taskId, reason: localiseError(error, translate).message }), translate),
+          );
+          job.fail(error, error.code);
+          return;
+        }
+        job.fail(error, error instanceof BflError ? error.code : 'ERROR');
+      }
+    }
+    resumeAll().catch((error: unknown) => node.warn(localiseError(error, translate).message));
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      unregister();
+      const handOver = !removed && account?.settings.resumeJobs === true;
+      for (const job of jobs) {
+        if (!handOver) {
+          if (job.submitted && job.taskId)
+            node.warn(render(text('journal.stopped', { taskId: job.taskId }), translate));
+          job.controller.abort();
+        } else if (!job.submitted) {
+          job.requeued = true;
+          job.controller.abort();
+        } else {
+          job.release();
+          handover.give(node.id, { kind: 'job', job });
+        }
+      }
+      jobs.clear();
       // Aborted jobs settle their messages with BFL_CANCELLED at once; the grace period only bounds the wait
-      // for image work that cannot be interrupted.
+      // for image work that cannot be interrupted. Jobs handed over go on, owned by the successor.
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, CLOSE_GRACE_MS);
+        timer = setTimeout(resolve, handOver ? 0 : CLOSE_GRACE_MS);
       });
-      void Promise.race([Promise.allSettled([...inFlight]), grace]).then(() => {
+      void Promise.race([Promise.allSettled(handOver ? [] : [...inFlight]), grace]).then(() => {
         clearTimeout(timer);
         reporter.close();
         // An empty preview tells open editors to drop the thumbnail of a node that is gone or redeployed.
         if (showPreview) RED.comms.publish(previewTopic(node.id), null, false);
         done();
       });
+    });
+    // Last: adopting a waiting message runs it through this node's input handler at once.
+    const unregister = handover.register(node.id, {
+      adopt: (item) => {
+        if (item.kind === 'requeue') {
+          // Not submitted yet: it follows this node's settings, as a message that arrives now.
+          node.receive(item.msg);
+          return;
+        }
+        jobs.add(item.job);
+        item.job.adopt(successorOwner);
+      },
     });
   }
 

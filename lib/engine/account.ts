@@ -19,6 +19,7 @@ import { CONFIG_FIELDS, readBoolean, readChoice, readNumber } from '../fields';
 import { text } from '../messages';
 import { FillService } from './service';
 import { SpendLedger } from './budget';
+import { Journal, type JournalEntry } from './journal';
 import { leaseEmulator, runningLocalEmulator } from './local-emulator';
 import type { PollSchedule } from './schedule';
 
@@ -42,6 +43,10 @@ export interface AccountTuning {
    * the journal of jobs in flight and today's spend. Undefined: kept in memory only.
    */
   stateDir?: string;
+  /** The journal's cap on disk space (default DEFAULT_JOURNAL_CAP_BYTES). */
+  journalCapBytes?: number;
+  /** A journal write failed: the job goes on, but would not survive a restart. */
+  onJournalError?: (error: unknown) => void;
 }
 
 export interface ResolvedAccount {
@@ -83,6 +88,9 @@ export class Account {
   readonly settings: ResolvedAccount;
   /** What this account's tasks cost today, against its daily credit limit. */
   readonly spend: SpendLedger;
+  /** Jobs in flight, kept for a restart; undefined when resumeJobs is off or there is no state directory. */
+  readonly journal: Journal | undefined;
+  private readonly journalClaims = new Set<string>();
   private readonly servicePromise: Promise<FillService>;
   private releaseEmulator: (() => Promise<void>) | undefined;
   private closed = false;
@@ -94,6 +102,15 @@ export class Account {
       file: tuning.stateDir === undefined ? undefined : join(tuning.stateDir, 'spend.json'),
       limit: dailyCreditLimit,
     });
+    this.journal =
+      this.settings.resumeJobs && tuning.stateDir !== undefined
+        ? new Journal({
+            dir: join(tuning.stateDir, 'jobs'),
+            apiKey,
+            capBytes: tuning.journalCapBytes,
+            onWriteError: tuning.onJournalError,
+          })
+        : undefined;
     const endpointPromise = this.endpointFor(region, tuning);
     this.servicePromise = endpointPromise.then(
       (endpoint) =>
@@ -131,6 +148,26 @@ export class Account {
     return bflRegionEndpoint(region);
   }
 
+  /**
+   * The jobs a previous process left for node `nodeId`, to resume. Asking claims them: entries that no node
+   * claims by the time the flows have started are dropped as orphans (dropUnclaimed).
+   */
+  async journalFor(nodeId: string): Promise<JournalEntry[]> {
+    this.journalClaims.add(nodeId);
+    if (!this.journal) return [];
+    const { entries } = await this.journal.entries().catch(() => ({ entries: [] as JournalEntry[] }));
+    return entries.filter((entry) => entry.nodeId === nodeId);
+  }
+
+  /** Drops the journal's entries whose node is gone, and returns them so the user can be told. */
+  async dropUnclaimed(): Promise<JournalEntry[]> {
+    if (!this.journal) return [];
+    const { entries } = await this.journal.entries().catch(() => ({ entries: [] as JournalEntry[] }));
+    const orphans = entries.filter((entry) => !this.journalClaims.has(entry.nodeId));
+    for (const entry of orphans) await this.journal.drop(entry);
+    return orphans;
+  }
+
   async service(): Promise<FillService> {
     if (this.closed) throw cancelledError();
     return this.servicePromise;
@@ -148,6 +185,7 @@ export class Account {
     this.closed = true;
     const service = await this.servicePromise.catch(() => undefined);
     await service?.close();
+    await this.spend.flush();
     await this.releaseEmulator?.();
   }
 }

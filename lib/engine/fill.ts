@@ -14,7 +14,8 @@ import {
   type Preview,
 } from '../image';
 import type { FillResult, FillService } from './service';
-import { resolveFillSettings, type MessageFallbacks, type RawFillInputs } from '../fields';
+import { resolveFillSettings, type FillSettings, type MessageFallbacks, type RawFillInputs } from '../fields';
+import type { JournalRecord, ResumableJob } from './journal';
 import type { PhaseListener } from './phases';
 
 export interface FillRequest {
@@ -26,6 +27,12 @@ export interface FillRequest {
   image: unknown;
   /** msg.mask: an image, shapes, or undefined for the image's alpha channel. */
   mask: unknown;
+  /** Keeps the job in the account's journal from its submit on, so a restart resumes it. */
+  journal?: JobJournal;
+}
+
+export interface JobJournal {
+  begin(settings: FillSettings, geometry: FillGeometry): JournalRecord;
 }
 
 export interface FillOutcome extends FillResult {
@@ -45,22 +52,64 @@ export async function fill(
   if (!service.slots.hasRoom) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
   const { images, geometry } = await planInputs(request.image, request.mask, settings.imageOptions, imageLimits);
-  const result = await service.run(
-    { parameters: settings.parameters, images, timeoutMs: settings.timeoutMs },
+  let record: JournalRecord | undefined;
+  try {
+    const result = await service.run(
+      { parameters: settings.parameters, images, timeoutMs: settings.timeoutMs },
+      signal,
+      onPhase,
+      {
+        onSubmitting: () => {
+          record = request.journal?.begin(settings, geometry);
+        },
+        // Not awaited: the first poll need not wait for the disk.
+        onSubmitted: (task, submittedAt) => void record?.submitted(task, submittedAt),
+      },
+    );
+    onPhase({ phase: 'composing', taskId: result.metadata.id });
+    const image = await composeResult(result.image, geometry, {
+      outputFormat: settings.parameters.outputFormat,
+      taskId: result.metadata.id,
+    });
+    // Composing cannot be interrupted; a node closed meanwhile still settles its message as cancelled.
+    if (signal.aborted) throw cancelledError(result.metadata.id);
+    return { ...result, image, geometry };
+  } finally {
+    // Before the result is sent: a job that ended is never resumed by a later restart.
+    await record?.remove();
+  }
+}
+
+export interface ResumedOutcome extends FillResult {
+  /** Undefined when the journal kept no image to paste back into: the API's image as it came. */
+  geometry: FillGeometry | undefined;
+}
+
+/** The rest of the road for a task submitted before a restart: poll, download, and paste back if it can. */
+export async function resumeFill(
+  service: FillService,
+  job: ResumableJob,
+  timeoutMs: number,
+  signal: AbortSignal,
+  onPhase: PhaseListener = () => undefined,
+): Promise<ResumedOutcome> {
+  const { entry, geometry } = job;
+  const result = await service.resume(
+    entry.task!,
+    { parameters: entry.parameters, submittedAt: entry.submittedAt ?? entry.createdAt, timeoutMs },
     signal,
     onPhase,
   );
+  if (!geometry) return { ...result, geometry };
   onPhase({ phase: 'composing', taskId: result.metadata.id });
   const image = await composeResult(result.image, geometry, {
-    outputFormat: settings.parameters.outputFormat,
+    outputFormat: entry.parameters.outputFormat,
     taskId: result.metadata.id,
   });
-  // Composing cannot be interrupted; a node closed meanwhile still settles its message as cancelled.
-  if (signal.aborted) throw cancelledError(result.metadata.id);
   return { ...result, image, geometry };
 }
 
 /** The workspace thumbnail of a finished fill, with the outline of the area that was filled. */
-export async function previewOf(outcome: FillOutcome): Promise<Preview> {
+export async function previewOf(outcome: Pick<FillOutcome, 'image' | 'geometry'>): Promise<Preview> {
   return makePreview(outcome.image, await geometryMaskPng(outcome.geometry));
 }

@@ -62,6 +62,8 @@ export interface ResumedJob {
 }
 
 export interface RunHooks {
+  /** The submit is about to be sent (the job left the queue and passed the credit limit). */
+  onSubmitting?: () => void;
   /** The API accepted the task: called before the first poll, so the journal can keep it. */
   onSubmitted?: (task: SubmittedTask, submittedAt: number) => void | Promise<void>;
 }
@@ -139,7 +141,7 @@ export class FillService {
       const submittedAt = Date.now();
       try {
         scope.startDeadline(job.timeoutMs);
-        task = await this.submit(job, scope.signal, onPhase);
+        task = await this.submit(job, scope.signal, onPhase, hooks);
         await hooks.onSubmitted?.(task, submittedAt);
         ready = await this.pollUntilReady(task, scope.signal, onPhase, submittedAt);
       } finally {
@@ -180,9 +182,15 @@ export class FillService {
   }
 
   /** Passes the credit limit, then submits; a submit that provably created no task costs nothing. */
-  private async submit(job: FillJob, signal: AbortSignal, onPhase: PhaseListener): Promise<SubmittedTask> {
+  private async submit(
+    job: FillJob,
+    signal: AbortSignal,
+    onPhase: PhaseListener,
+    hooks: RunHooks,
+  ): Promise<SubmittedTask> {
     const reservation = this.budget?.reserve(FILL_MODEL.listPrice);
     onPhase({ phase: 'submitting' });
+    hooks.onSubmitting?.();
     let task: SubmittedTask;
     try {
       task = await this.client.submitFill(job.parameters, job.images, signal);

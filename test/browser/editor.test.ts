@@ -339,7 +339,10 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     assert.equal(typeof credits, 'number');
     const result = page.locator('#bfl-config-check-result');
     await result.locator('.fa-check').waitFor();
-    const expected = entry('en-US', 'bfl-config', 'check.ok').replace('__credits__', credits.toLocaleString('en-US'));
+    // A node never deployed has spent nothing today; no limit is typed in the dialog.
+    const expected = entry('en-US', 'bfl-config', 'check.okSpent')
+      .replace('__credits__', credits.toLocaleString('en-US'))
+      .replace('__spent__', '0');
     assert.equal(text(await result.innerText()), expected);
     await page.screenshot({ path: join(ARTIFACTS, 'config-dialog-emulator.png') });
 

@@ -3,7 +3,18 @@ import sharp from 'sharp';
 import type { BflEmulator } from '../../lib/emulator';
 import { runningLocalEmulator } from '../../lib/engine/local-emulator';
 import { TEST_KEY, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
-import { configNode, fillNode, flow, helper, nextError, nextOutput, node, settings } from './flow';
+import {
+  configNode,
+  fillNode,
+  flow,
+  helper,
+  nextError,
+  nextOutput,
+  nextOutputs,
+  node,
+  settings,
+  unloadFlows,
+} from './flow';
 
 helper.init(require.resolve('node-red'));
 
@@ -22,7 +33,7 @@ describe('bfl-fill node', function () {
   });
   beforeEach(() => emulator.reset());
   afterEach(async () => {
-    await helper.unload();
+    await unloadFlows();
   });
   after(async () => {
     settings({});
@@ -134,7 +145,7 @@ describe('bfl-fill node', function () {
     let msg = await output;
     assert.equal((msg.bfl as { seed: number }).seed, 42);
     assert.deepEqual([submittedBody().prompt, submittedBody().seed], ['from msg', 42]);
-    await helper.unload();
+    await unloadFlows();
     emulator.reset();
     await load({ prompt: 'node prompt', seed: 1 });
     output = nextOutput();
@@ -304,8 +315,12 @@ describe('bfl-fill node', function () {
     fill.on('call:status', (call: { args: [object] }) => statuses.push(call.args[0]));
     fill.receive({ payload: image, mask });
     await emulator.waitForTask();
-    // Stop the flows the way a redeploy does; unload() would also remove the spies we listen to.
-    await helper.clearFlows();
+    // Delete the node the way a deploy does; unload() would also remove the spies we listen to.
+    await helper.setFlows(
+      flow({}, account()).filter((n) => n.id !== 'fill'),
+      'full',
+      credentials,
+    );
     const error = await settled;
     assert.equal(error.code, 'BFL_CANCELLED');
     assert.deepEqual(statuses.at(-1), {});
@@ -313,6 +328,38 @@ describe('bfl-fill node', function () {
     // No event marks "no further request": wait several poll intervals and count.
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(emulator.requests.length, seen);
+  });
+
+  for (const type of ['full', 'flows', 'nodes'] as const) {
+    it(`keeps a submitted job across a ${type} redeploy: the new node sends the result for the original msg`, async () => {
+      emulator.nextTask({ processingMs: 1500 });
+      await load({ outputFormat: 'png' });
+      const marker = { camera: 'porch' };
+      node('fill').receive({ payload: image, mask, topic: 'kept', marker });
+      await emulator.waitForTask();
+      // The same node, changed: Node-RED closes the old one and starts a new one with the same id.
+      await helper.setFlows(flow({ outputFormat: 'png', name: 'changed' }, account()), type, credentials);
+      const msg = await nextOutput();
+      assert.equal(msg.topic, 'kept');
+      assert.equal(msg.marker, marker, 'the very msg object that came in');
+      assert.equal((await sharp(msg.payload as Buffer).metadata()).width, 40);
+      assert.equal(emulator.requests.filter((r) => r.method === 'POST').length, 1);
+    });
+  }
+
+  it('sends a message that was still queued at a redeploy through the new node, with its new settings', async () => {
+    emulator.nextTask({ processingMs: 3000 });
+    await load({ outputFormat: 'png' }, { ...account(), maxConcurrent: 1 });
+    node('fill').receive({ payload: image, mask, topic: 'first' });
+    await emulator.waitForTask();
+    node('fill').receive({ payload: image, mask, topic: 'second' });
+    await helper.setFlows(flow({ outputFormat: 'jpeg' }, { ...account(), maxConcurrent: 2 }), 'full', credentials);
+    const outputs = await nextOutputs(2);
+    const format = async (topic: string) =>
+      (await sharp(outputs.find((msg) => msg.topic === topic)!.payload as Buffer).metadata()).format;
+    assert.equal(await format('first'), 'png', 'the submitted job keeps the settings it was submitted with');
+    assert.equal(await format('second'), 'jpeg', 'the queued one follows the new settings');
+    assert.equal(emulator.requests.filter((r) => r.method === 'POST').length, 2);
   });
 
   it('runs against the built-in emulator region with no key and says so in the status', async () => {

@@ -1,4 +1,6 @@
 /** Builds small test flows around one bfl-fill node: fill -> output helper, Catch -> errors helper. */
+import type { EventEmitter } from 'node:events';
+import * as nodeRedUtil from '@node-red/util';
 import helper from 'node-red-node-test-helper';
 import bflConfig from '../../nodes/bfl-config';
 import bflFill from '../../nodes/bfl-fill';
@@ -60,6 +62,22 @@ export function nextOutput(): Promise<Record<string, unknown>> {
   });
 }
 
+/** Resolves with the first `count` messages at the output helper, in the order they arrived. */
+export function nextOutputs(count: number): Promise<Record<string, unknown>[]> {
+  const out = node('out');
+  const errors = node('errors');
+  const seen: Record<string, unknown>[] = [];
+  return new Promise((resolve, reject) => {
+    out.on('input', (msg: Record<string, unknown>) => {
+      seen.push(msg);
+      if (seen.length === count) resolve(seen);
+    });
+    errors.once('input', (msg: { error: { code?: string; message: string } }) =>
+      reject(Object.assign(new Error(msg.error.message), { code: msg.error.code, msg })),
+    );
+  });
+}
+
 /** Resolves with the message that reached the Catch node. */
 export function nextError(): Promise<Record<string, unknown> & { error: { code?: string; message: string } }> {
   const out = node('out');
@@ -68,6 +86,16 @@ export function nextError(): Promise<Record<string, unknown> & { error: { code?:
     errors.once('input', resolve);
     out.once('input', () => reject(new Error('expected an error, got an output message')));
   });
+}
+
+/**
+ * Ends a test's flows and tells the runtime's listeners the deploy is over, so jobs still running find no
+ * successor and stop at once (a plain unload stops the flows as for a redeploy, and running jobs would wait
+ * for a successor).
+ */
+export async function unloadFlows(): Promise<void> {
+  await helper.unload();
+  (nodeRedUtil as unknown as { events: EventEmitter }).events.emit('flows:started', {});
 }
 
 export { helper };
