@@ -70,6 +70,8 @@ export interface NodeRedProcess {
   waitFor(pattern: RegExp, options: { from?: number; failOn?: RegExp; timeoutMs?: number }): Promise<void>;
   /** SIGTERM, then SIGKILL if it has not exited within 15 s; resolves when the process is gone. */
   stop(): Promise<void>;
+  /** SIGKILL at once, as a crash or a power cut would end it; resolves when the process is gone. */
+  kill(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -180,5 +182,9 @@ export async function startNodeRedProcess(options: StartOptions): Promise<NodeRe
     await stop();
     throw new Error(`Node-RED announced ${announced}, expected ${url}\n--- Node-RED output ---\n${text}`);
   }
-  return { url, output: () => text, waitFor, stop };
+  const kill = async (): Promise<void> => {
+    if (!exited) child.kill('SIGKILL');
+    await gone;
+  };
+  return { url, output: () => text, waitFor, stop, kill };
 }
