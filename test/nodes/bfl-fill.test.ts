@@ -313,8 +313,16 @@ describe('bfl-fill node', function () {
     );
     const statuses: object[] = [];
     fill.on('call:status', (call: { args: [object] }) => statuses.push(call.args[0]));
+    const warnings: string[] = [];
+    fill.on('call:warn', (call: { args: [string] }) => warnings.push(String(call.args[0])));
+    const polling = new Promise<void>((resolve) =>
+      fill.on('call:status', (call: { args: [{ text?: string }] }) => {
+        if (call.args[0].text === 'bfl-fill.status.polling') resolve();
+      }),
+    );
     fill.receive({ payload: image, mask });
-    await emulator.waitForTask();
+    const task = await emulator.waitForTask();
+    await polling;
     // Delete the node the way a deploy does; unload() would also remove the spies we listen to.
     await helper.setFlows(
       flow({}, account()).filter((n) => n.id !== 'fill'),
@@ -324,6 +332,10 @@ describe('bfl-fill node', function () {
     const error = await settled;
     assert.equal(error.code, 'BFL_CANCELLED');
     assert.deepEqual(statuses.at(-1), {});
+    assert.ok(
+      warnings.some((warning) => warning.includes(task.id) && /deleted or disabled/.test(warning)),
+      `the log names the task: ${JSON.stringify(warnings)}`,
+    );
     const seen = emulator.requests.length;
     // No event marks "no further request": wait several poll intervals and count.
     await new Promise((resolve) => setTimeout(resolve, 100));
