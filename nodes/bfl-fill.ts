@@ -216,13 +216,13 @@ export = function register(RED: NodeAPI): void {
       for (const entry of await account.journalFor(node.id)) {
         const taskId = entry.task?.id ?? '';
         if (entry.state !== 'submitted' || !entry.task) {
-          node.warn(render(text('journal.unknownTask'), translate));
           await journal.drop(entry);
+          node.warn(render(text('journal.unknownTask'), translate));
           continue;
         }
         if (entry.keyFingerprint !== journal.keyFingerprint) {
-          node.warn(render(text('journal.keyChanged', { taskId }), translate));
           await journal.drop(entry);
+          node.warn(render(text('journal.keyChanged', { taskId }), translate));
           continue;
         }
         journal.hold(entry);
