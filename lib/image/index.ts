@@ -2,7 +2,7 @@
  * The image work, as the rest of the package uses it: planInputs prepares msg.payload and msg.mask for
  * submission (the only road images take), composeResult puts the generated image back into the original,
  * makePreview draws the workspace thumbnail. By family, in the order a fill runs them: input, geometry,
- * region, shapes, masks, send, plan, compose, preview; each module imports only from those before it.
+ * region, shapes, masks, metadata, send, plan, compose, preview; each module imports only from those before it.
  */
 export type { Box, FillGeometry, ImageFormat, ImageLimits, ImageOptions, PreparedImages } from './types';
 export { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_PIXELS, readImageInput } from './input';

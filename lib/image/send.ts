@@ -1,10 +1,12 @@
 /**
  * What is sent: the bytes of `image` (upright, without alpha, in a format the API takes: the flow's own
- * bytes when they can go as they are, else re-encoded, cropped or scaled) and of `mask` (a single-channel
- * PNG of the same size, covering every pixel to fill).
+ * bytes without their metadata when they can go as they are, else re-encoded, cropped or scaled) and of
+ * `mask` (a single-channel PNG of the same size, covering every pixel to fill). Neither carries metadata
+ * of the input: see ./metadata.
  */
 import { sameBox, wholeImage, type SendArea } from './geometry';
 import { decode, verifyDecodes } from './input';
+import { stripMetadata } from './metadata';
 import { mono, regionPlane, regionToPng, resampleMask } from './region';
 import type { ImageFormat, MaskRegion, SourceImage } from './types';
 
@@ -28,9 +30,9 @@ const RESAMPLED_JPEG = { quality: 90 } as const;
 
 /**
  * Re-encoding costs time and, for JPEG, a generation of quality, so a file the API can take as it is goes
- * unchanged. Not as it is: EXIF-rotated (the server might not rotate, or rotate a second time), alpha (it
- * would act as a second mask), animations (only the first frame is meant), and CMYK (naive CMYK to RGB
- * conversion on the server shifts colours).
+ * with its pixel data untouched, only its metadata removed. Not as it is: EXIF-rotated (the server might not
+ * rotate, or rotate a second time), alpha (it would act as a second mask), animations (only the first frame
+ * is meant), and CMYK (naive CMYK to RGB conversion on the server shifts colours).
  */
 function canSendAsIs(source: SourceImage): boolean {
   return (
@@ -42,20 +44,15 @@ function canSendAsIs(source: SourceImage): boolean {
   );
 }
 
-/** The image sent for `area`: the source as it is when it can go so, else upright, cropped and scaled. */
+/** The image sent for `area`: the source as it is (without metadata) when it can go so, else re-encoded. */
 export async function sentImage(source: SourceImage, area: SendArea): Promise<SentImage> {
-  if (!area.resampled && canSendAsIs(source)) {
-    await verifyDecodes(source);
-    return {
-      image: source.data,
-      imageFormat: source.format as ImageFormat,
-      width: source.width,
-      height: source.height,
-    };
+  const asIs = !area.resampled && canSendAsIs(source) ? await withoutMetadata(source) : undefined;
+  if (asIs) {
+    return { image: asIs, imageFormat: source.format as ImageFormat, width: source.width, height: source.height };
   }
 
-  // sharp writes no metadata unless asked, so the EXIF orientation just applied cannot be applied again, and
-  // converts to sRGB, dropping any ICC profile the server might ignore.
+  // sharp writes no metadata unless asked (no EXIF, XMP, IPTC or comments), so the EXIF orientation just
+  // applied cannot be applied again, and converts to sRGB, dropping any ICC profile the server might ignore.
   // removeAlpha rather than flatten: the colours under transparent pixels are kept, which gives the model
   // the original picture as context; the area is regenerated anyway.
   const { data, info } = await decode(source, (image) => {
@@ -71,6 +68,27 @@ export async function sentImage(source: SourceImage, area: SendArea): Promise<Se
     return encoded.toBuffer({ resolveWithObject: true });
   });
   return { image: data, imageFormat: info.format === 'jpeg' ? 'jpeg' : 'png', width: info.width, height: info.height };
+}
+
+/**
+ * The source's bytes without their metadata, decoded once to prove they are whole (a truncated download is
+ * refused here rather than paid for at the API). Undefined when they are better re-encoded: a structure the
+ * stripper does not understand, or stripped bytes that do not decode (the re-encoding then decodes the
+ * original, and refuses it if it is broken).
+ */
+async function withoutMetadata(source: SourceImage): Promise<Buffer | undefined> {
+  const clean = stripMetadata(source.data, source.format);
+  if (clean === undefined) return undefined;
+  if (clean === source.data) {
+    await verifyDecodes(source);
+    return clean;
+  }
+  try {
+    await verifyDecodes({ ...source, data: clean });
+    return clean;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The mask sent for `area`: the crop at the sent size; every pixel to fill stays covered after scaling. */

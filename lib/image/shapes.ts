@@ -117,11 +117,20 @@ function failAt(path: string, key: string, params: Record<string, string | numbe
  */
 export function parseShapes(value: unknown, property = MASK_PROPERTY): ShapeSpec[] {
   if (Array.isArray(value)) {
-    if (value.length > 0 && value.every((item) => typeof item === 'number')) {
-      if (value.length !== 4) throw fail('numberList', { property, count: value.length });
-      return [parseShape(value, property, false)];
+    // Walking a list costs its length, holes included (`[]` with length 1e9 is one line of a function node),
+    // so one too long to be anything is refused from its length.
+    if (value.length > MAX_SHAPES) {
+      if (typeof value[0] === 'number') throw fail('numberList', { property, count: value.length });
+      throw fail('tooMany', { property, count: value.length, max: MAX_SHAPES });
     }
-    return parseList(value, property, false);
+    const list = dense(value);
+    // A list of numbers is one COCO box, also with holes among them (then reported as missing values).
+    const given = list.filter((item) => item !== undefined);
+    if (given.length > 0 && given.every((item) => typeof item === 'number')) {
+      if (list.length !== 4) throw fail('numberList', { property, count: list.length });
+      return [parseShape(list, property, false)];
+    }
+    return parseList(list, property, false);
   }
   if (!isPlainObject(value)) throw failAt(property, 'notShape', { value: describeValue(value), forms: FORMS });
   if (Object.prototype.hasOwnProperty.call(value, 'shapes')) {
@@ -134,10 +143,15 @@ export function parseShapes(value: unknown, property = MASK_PROPERTY): ShapeSpec
 
 const FORMS = text('shapes.forms');
 
+/** A list with its holes (`[1, , 3]`) as undefined: every and map skip holes, which would pass for numbers. */
+function dense(list: readonly unknown[]): unknown[] {
+  return Array.from(list);
+}
+
 function parseList(list: unknown[], path: string, relative: boolean): ShapeSpec[] {
   if (list.length === 0) throw fail('empty', { property: path });
   if (list.length > MAX_SHAPES) throw fail('tooMany', { property: path, count: list.length, max: MAX_SHAPES });
-  return list.map((item, index) => parseShape(item, `${path}[${index}]`, relative));
+  return dense(list).map((item, index) => parseShape(item, `${path}[${index}]`, relative));
 }
 
 function relativeFlag(value: unknown, path: string, inherited: boolean): boolean {
@@ -237,7 +251,7 @@ function fourNumbers(value: unknown, path: string, kind: 'coco' | 'tfBox', field
     throw failAt(path, 'notFourNumbers', { field, order: ORDERS[kind], value: describeValue(value) });
   }
   const names = kind === 'coco' ? ['x', 'y', 'width', 'height'] : ['y_min', 'x_min', 'y_max', 'x_max'];
-  return value.map((number: unknown, index) => {
+  return dense(value).map((number, index) => {
     const name = field === null ? names[index]! : `${field}[${index}] (${names[index]})`;
     if (typeof number !== 'number' || !Number.isFinite(number)) {
       throw failAt(path, 'notNumber', { field: name, value: describeValue(number) });
@@ -279,7 +293,7 @@ function polygonPoints(value: unknown, path: string): Array<[number, number]> {
   if (value.length > MAX_POLYGON_POINTS) {
     throw failAt(path, 'tooManyPoints', { count: value.length, max: MAX_POLYGON_POINTS });
   }
-  return value.map((point: unknown, index): [number, number] => {
+  return dense(value).map((point, index): [number, number] => {
     let pair: unknown[] | undefined;
     if (Array.isArray(point) && point.length === 2) pair = point;
     else if (isPlainObject(point)) pair = [point.x, point.y];

@@ -229,6 +229,40 @@ describe('image/shapes: msg.mask as shapes', () => {
       await refused({ bbox: [1, 2, 3] }, /bbox must be a list of 4 numbers \[x, y, width, height\]/);
     });
 
+    it('takes holes in lists for missing values, not for numbers or shapes (found by fuzzing)', async () => {
+      const withHoles = (length: number, items: Record<number, unknown>): unknown[] => {
+        const list: unknown[] = [];
+        list.length = length;
+        for (const [index, item] of Object.entries(items)) list[Number(index)] = item;
+        return list;
+      };
+      const cocoHoles = withHoles(4, {});
+      const cocoHole = withHoles(4, { 0: 1, 2: 3, 3: 4 });
+      const shapeHole = withHoles(2, { 0: { x: 1, y: 1, width: 5, height: 5 } });
+      const pointHole = withHoles(3, { 0: [0, 0], 2: [5, 5] });
+      await refused(cocoHoles, /^Shape msg\.mask\[0\] is missing \(undefined\), which is not a shape\. /);
+      await refused(cocoHole, /^Shape msg\.mask: y must be a finite number, but it is missing \(undefined\)\. /);
+      await refused(shapeHole, /^Shape msg\.mask\[1\] is missing \(undefined\), which is not a shape\. /);
+      await refused(
+        { points: pointHole },
+        /points\[1\] must be \[x, y\] or \{x, y\} with two numbers, but it is missing/,
+      );
+    });
+
+    it('refuses a list too long to be anything from its length, without walking it', async () => {
+      const huge = (first?: unknown): unknown[] => {
+        const list: unknown[] = first === undefined ? [] : [first];
+        list.length = 2 ** 32 - 1;
+        return list;
+      };
+      const started = Date.now();
+      await refused(huge(), /^msg\.mask has 4294967295 shapes, more than the 1000 allowed\./);
+      await refused(huge(1), /^msg\.mask is a list of 4294967295 numbers, but a COCO box/);
+      await refused({ shapes: huge() }, /^msg\.mask\.shapes has 4294967295 shapes/);
+      await refused({ points: huge() }, /a polygon may have at most 10000 points, but it has 4294967295/);
+      assert.ok(Date.now() - started < 1000, `refused in ${Date.now() - started} ms`);
+    });
+
     it('names the path inside a holder', async () => {
       await refused(
         {
