@@ -3,6 +3,7 @@
  * kept apart from running so it can be tested without starting servers.
  */
 import { parseArgs } from 'node:util';
+import { describeFault, FAULT_KINDS, toResolvedFault } from './fault-specs';
 import { BflEmulator, SUBMIT_PATH } from './index';
 import { DEFAULT_EMULATOR_KEY } from './key';
 import { DIRECTIVES } from './scenarios';
@@ -23,10 +24,18 @@ Options:
   --processing-ms N    how long a task stays Pending before it completes (default 1500)
   --credits N          starting credits per key (default 1000)
   --key K              accept only this API key (repeat for several); default: any key of 8+ characters
+  --fault-rate R       answer this share of requests (0..1) with a fault drawn from --faults (default 0)
+  --faults LIST        the faults drawn, comma-separated specs (default: every kind on every endpoint),
+                       e.g. poll:reset-before,download:break,submit:rate-limit-storm=2:x5
+  --seed N             seed of the fault draws, to meet the same faults again (default: random, printed)
+  --stall-ms N         how long a stall holds a request before it is reset (default 30000)
+  --restart-ms N       how long a restart refuses connections (default 500)
   --quiet              do not log requests
   -h, --help           show this help
 
 Prompt directives pick an outcome offline: ${DIRECTIVES.map((d) => `[emulate:${d}]`).join(' ')}
+and faults of one task: [emulate:fault=poll:reset-after:x2,download:expired] (target:kind[=arg][:xN]).
+Fault kinds: ${FAULT_KINDS.join(', ')}.
 `;
 
 export class CliUsageError extends Error {}
@@ -61,6 +70,11 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'processing-ms': { type: 'string' },
         credits: { type: 'string' },
         key: { type: 'string', multiple: true },
+        'fault-rate': { type: 'string' },
+        faults: { type: 'string' },
+        seed: { type: 'string' },
+        'stall-ms': { type: 'string' },
+        'restart-ms': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -86,7 +100,44 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
       options.keys[key] = credits ?? 1000;
     }
   }
+  Object.assign(options, faultOptions(values));
   return { help: values.help === true, quiet: values.quiet === true, options };
+}
+
+function faultOptions(values: Record<string, string | boolean | string[] | undefined>): EmulatorOptions {
+  const text = (name: string) => {
+    const value = values[name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const options: EmulatorOptions = {};
+  const rate = text('fault-rate');
+  if (rate !== undefined) {
+    const n = Number(rate);
+    if (rate.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+      throw new CliUsageError(`--fault-rate must be a number from 0 to 1, got "${rate}"`);
+    }
+    options.faultRate = n;
+  }
+  const faults = text('faults');
+  if (faults !== undefined) {
+    const specs = faults.split(',').filter((spec) => spec.trim() !== '');
+    if (specs.length === 0) throw new CliUsageError('--faults needs at least one fault');
+    for (const spec of specs) {
+      try {
+        toResolvedFault(spec);
+      } catch (err) {
+        throw new CliUsageError(`--faults: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    options.faults = specs.map((spec) => spec.trim());
+  }
+  const seed = integer('seed', text('seed'), 0, 2 ** 32 - 1);
+  if (seed !== undefined) options.seed = seed;
+  const stallMs = integer('stall-ms', text('stall-ms'), 0, 24 * 3600 * 1000);
+  if (stallMs !== undefined) options.stallMs = stallMs;
+  const restartMs = integer('restart-ms', text('restart-ms'), 0, 3600 * 1000);
+  if (restartMs !== undefined) options.restartMs = restartMs;
+  return options;
 }
 
 export interface CliIo {
@@ -109,9 +160,19 @@ function banner(emulator: BflEmulator, options: EmulatorOptions): string {
     `  Base URL  ${emulator.apiUrl}`,
     `  API key   ${keyHint}`,
     '',
-    `Prompt directives: ${DIRECTIVES.map((d) => `[emulate:${d}]`).join(' ')}`,
+    `Prompt directives: ${DIRECTIVES.map((d) => `[emulate:${d}]`).join(' ')} [emulate:fault=poll:reset-after]`,
+    ...faultLines(emulator, options),
     'Press Ctrl+C to stop.',
   ].join('\n');
+}
+
+/** What the faults of --fault-rate are and the seed that replays them, so a failed rehearsal can be repeated. */
+function faultLines(emulator: BflEmulator, options: EmulatorOptions): string[] {
+  if (!options.faultRate) return [];
+  const percent = Math.round(options.faultRate * 1000) / 10;
+  const drawn =
+    options.faults?.map((f) => describeFault(toResolvedFault(f))).join(',') ?? 'every kind on every endpoint';
+  return [`Faults: ${percent}% of requests, drawn from ${drawn} (--seed ${emulator.faultSeed} replays them)`];
 }
 
 /** Runs until SIGINT/SIGTERM; resolves with the exit code once every server is closed. */

@@ -48,6 +48,8 @@ export class DeliverySigner {
   /** Every URL with an expiry at or before this instant counts as expired (see expireAll). */
   private revokedThrough = -Infinity;
   private latestIssued = -Infinity;
+  /** Single links an `expired` fault made expire early: `path\nse`. */
+  private readonly revoked = new Set<string>();
 
   constructor(private readonly ttlMs: number) {}
 
@@ -61,6 +63,8 @@ export class DeliverySigner {
     let expiry = wholeSeconds ? Math.ceil((from + this.ttlMs) / 1000) * 1000 : from + this.ttlMs;
     // A URL signed after expireAll() must not land in the revoked range, or re-polling could never help.
     if (expiry <= this.revokedThrough) expiry = this.revokedThrough + (wholeSeconds ? 1000 : 1);
+    // A link signed again within the same second would be the revoked one: move the expiry on.
+    while (this.revoked.has(`${path}\n${formatExpiry(expiry)}`)) expiry += wholeSeconds ? 1000 : 1;
     this.latestIssued = Math.max(this.latestIssued, expiry);
     const se = formatExpiry(expiry);
     const sig = this.signature(path, se);
@@ -79,8 +83,14 @@ export class DeliverySigner {
     const expected = Buffer.from(this.signature(path, se));
     const given = Buffer.from(sig);
     if (expected.length !== given.length || !timingSafeEqual(expected, given)) return 'bad-signature';
-    if (now > expiry || expiry <= this.revokedThrough) return 'expired';
+    if (now > expiry || expiry <= this.revokedThrough || this.revoked.has(`${path}\n${se}`)) return 'expired';
     return 'ok';
+  }
+
+  /** This one link is expired from now on, as if its time had run out; a new poll signs a different one. */
+  revoke(path: string, query: URLSearchParams): void {
+    const se = query.get('se');
+    if (se) this.revoked.add(`${path}\n${se}`);
   }
 
   /** Every URL issued so far is expired from now on. */
@@ -116,10 +126,18 @@ function httpDate(ms: number): string {
 
 const AZURE_SERVER = 'Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0';
 
-function azureError(ex: Exchange, status: number, code: string, message: string, detail?: string): void {
+export function azureError(
+  ex: Exchange,
+  status: number,
+  code: string,
+  message: string,
+  detail?: string,
+  extraHeaders: Record<string, string> = {},
+): void {
   ex.send(
     status,
     {
+      ...extraHeaders,
       'content-type': 'application/xml',
       server: AZURE_SERVER,
       'x-ms-error-code': code,
@@ -147,34 +165,40 @@ export function serveBlob(ex: Exchange, signer: DeliverySigner, blobs: ReadonlyM
     let detail: string;
     if (verdict === 'malformed') detail = 'Signature fields not well formed.';
     else if (verdict === 'bad-signature') detail = 'Signature did not match. String to sign used was r';
-    else {
-      const se = Date.parse(query.get('se') ?? '');
-      detail = `Signed expiry time [${httpDate(se)}] must be after signed start time [${httpDate(Date.now())}]`;
-    }
+    else return answerExpired(ex, 403, Date.parse(query.get('se') ?? ''));
     azureError(ex, 403, 'AuthenticationFailed', AUTH_FAILED_MESSAGE, detail);
     return;
   }
   const blob = blobs.get(path);
-  if (!blob) {
-    azureError(ex, 404, 'BlobNotFound', 'The specified blob does not exist.');
-    return;
-  }
-  ex.send(
-    200,
-    {
-      'content-type': blob.contentType,
-      'content-length': blob.data.length,
-      'content-md5': blob.md5,
-      etag: blob.etag,
-      'last-modified': httpDate(blob.lastModified.getTime()),
-      'accept-ranges': 'bytes',
-      server: AZURE_SERVER,
-      'x-ms-request-id': randomUUID(),
-      'x-ms-version': SAS_VERSION,
-      'x-ms-blob-type': 'BlockBlob',
-      'x-ms-lease-status': 'unlocked',
-      'x-ms-server-encrypted': 'true',
-    },
-    blob.data,
-  );
+  if (!blob) return answerExpired(ex, 404);
+  ex.send(200, blobHeaders(blob), blob.data);
+}
+
+/**
+ * What Azure answers for a signed URL that no longer works: 403 AuthenticationFailed once its expiry has passed
+ * (`expiredAt`, by default a second ago), or 404 BlobNotFound once the blob was cleaned up.
+ */
+export function answerExpired(ex: Exchange, status: 403 | 404, expiredAt = Date.now() - 1000): void {
+  if (status === 404) return azureError(ex, 404, 'BlobNotFound', 'The specified blob does not exist.');
+  const now = httpDate(Date.now());
+  const detail = `Signed expiry time [${httpDate(expiredAt)}] must be after signed start time [${now}]`;
+  azureError(ex, 403, 'AuthenticationFailed', AUTH_FAILED_MESSAGE, detail);
+}
+
+/** The headers Azure sends with a blob; Content-MD5 is the stored blob's, which a client may check. */
+function blobHeaders(blob: Blob): Record<string, string | number> {
+  return {
+    'content-type': blob.contentType,
+    'content-length': blob.data.length,
+    'content-md5': blob.md5,
+    etag: blob.etag,
+    'last-modified': httpDate(blob.lastModified.getTime()),
+    'accept-ranges': 'bytes',
+    server: AZURE_SERVER,
+    'x-ms-request-id': randomUUID(),
+    'x-ms-version': SAS_VERSION,
+    'x-ms-blob-type': 'BlockBlob',
+    'x-ms-lease-status': 'unlocked',
+    'x-ms-server-encrypted': 'true',
+  };
 }

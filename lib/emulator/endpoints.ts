@@ -1,17 +1,21 @@
 /**
  * The endpoints: submit and credits on the API origin, get_result on the cluster, the signed result download on
- * the delivery origin. Each checks its injected fault first, then answers the way the real one does.
+ * the delivery origin. Each first asks whether a fault answers the request (./faults), then answers the way the
+ * real one does; a fault that spoils the answer rather than replacing it lets the endpoint do its work first.
  */
 import { INVALID_AUTHENTICATION, type Accounts } from './accounts';
 import { serveBlob, type DeliverySigner } from './delivery';
-import type { FaultQueue } from './faults';
+import { answerInstead, answersInstead, shapeAnswer, type FaultTools } from './fault-answers';
+import { promptFaults, type ResolvedFault } from './fault-specs';
+import type { FaultPlan, FaultScope } from './faults';
 import { BodyTooLargeError, readBody, type Exchange } from './http';
 import { decodeInputs } from './images';
 import type { Config } from './options';
 import type { PollRateLimiter } from './ratelimit';
 import { STATUS, type ScenarioQueue } from './scenarios';
 import type { TaskLifecycle } from './tasks';
-import { decodeRequestBody, validateFillBody } from './validation';
+import type { FaultTarget } from './types';
+import { decodeRequestBody, validateFillBody, type RequestBody } from './validation';
 
 export const SUBMIT_PATH = '/v1/flux-pro-1.0-fill';
 export const POLL_PATH = '/v1/get_result';
@@ -26,7 +30,8 @@ export interface EndpointDeps {
   /** Origin of the polling_url a submit answers with. */
   clusterUrl: string;
   accounts: Accounts;
-  faults: FaultQueue;
+  faults: FaultPlan;
+  faultTools: FaultTools;
   rateLimiter: PollRateLimiter;
   scenarios: ScenarioQueue;
   signer: DeliverySigner;
@@ -37,8 +42,8 @@ export class Endpoints {
   constructor(private readonly deps: EndpointDeps) {}
 
   credits(ex: Exchange): void {
-    const { faults, accounts } = this.deps;
-    if (faults.answer('credits', ex)) return;
+    const { accounts } = this.deps;
+    if (this.fault(ex, 'credits')) return;
     const auth = accounts.check(ex.req.headers['x-key']);
     if (!auth.ok) return ex.json(auth.status, { detail: auth.detail });
     ex.json(200, { credits: accounts.credits(auth.key) });
@@ -55,13 +60,20 @@ export class Endpoints {
       else ex.drop();
       return;
     }
-    // Faults come first and after the body was read: a gateway error once the request was sent is exactly the
-    // case where a client must not blindly resubmit.
-    if (faults.answer('submit', ex)) return;
-    const auth = accounts.check(ex.req.headers['x-key']);
+    const body = decodeRequestBody(raw, ex.req.headers['content-type']);
+    const asked = this.promptFaults(body);
+    const keyHeader = ex.req.headers['x-key'];
+    const cycle = `${Array.isArray(keyHeader) ? keyHeader.join(',') : (keyHeader ?? '')}\n${promptOf(body)}`;
+    const chosen = faults.choose('submit', asked.length > 0 ? { prompt: { cycle, faults: asked } } : {});
+    // Faults that create no task come first and after the body was read: a gateway error once the request was
+    // sent is exactly the case where a client must not blindly resubmit.
+    if (chosen && answersInstead(chosen.fault)) {
+      faults.commit(chosen, ex.record, null);
+      return answerInstead(chosen.fault, ex, this.deps.faultTools);
+    }
+    const auth = accounts.check(keyHeader);
     if (!auth.ok) return ex.json(auth.status, { detail: auth.detail });
 
-    const body = decodeRequestBody(raw, ex.req.headers['content-type']);
     const validated = validateFillBody(body);
     if (!validated.ok) return ex.json(422, { detail: validated.detail });
     const params = validated.value;
@@ -107,6 +119,15 @@ export class Endpoints {
 
     const jsonBody = body.kind === 'json' ? (body.value as Record<string, unknown>) : {};
     const task = tasks.create(key, params, jsonBody, decoded, scenario, charge);
+    faults.attach(
+      task.id,
+      asked.filter((f) => f.target === 'poll' || f.target === 'download'),
+    );
+    // The rest spoil the answer of a submit that did create its task: "created, outcome unknown".
+    if (chosen) {
+      faults.commit(chosen, ex.record, task.id);
+      shapeAnswer(chosen.fault, ex, this.deps.faultTools);
+    }
     const mp = megapixels(task.width, task.height);
     if (params.webhookUrl !== null && config.webhookResponse) {
       ex.json(200, {
@@ -130,8 +151,10 @@ export class Endpoints {
 
   /** `onCluster` is false on the API origin, which never owns a task, as with BFL's global endpoint. */
   poll(ex: Exchange, onCluster: boolean): void {
-    const { accounts, faults, rateLimiter, tasks } = this.deps;
-    if (faults.answer('poll', ex)) return;
+    const { accounts, rateLimiter, tasks } = this.deps;
+    const asked = ex.url.searchParams.get('id');
+    const known = asked !== null && onCluster && tasks.tasks.has(asked) ? asked : null;
+    if (this.fault(ex, 'poll', { taskId: known }, known)) return;
     // get_result declares no security in the OpenAPI: no key is fine, but a key that is sent must be valid.
     const keyHeader = ex.req.headers['x-key'];
     const key = Array.isArray(keyHeader) ? keyHeader.join(',') : keyHeader;
@@ -161,7 +184,40 @@ export class Endpoints {
   }
 
   download(ex: Exchange): void {
-    if (this.deps.faults.answer('download', ex)) return;
+    const taskId = this.deps.tasks.taskOfBlob(ex.record.path);
+    if (this.fault(ex, 'download', { taskId }, taskId)) return;
     serveBlob(ex, this.deps.signer, this.deps.tasks.blobs);
   }
+
+  /**
+   * Applies the fault that answers this request, if any: true when it answered in the endpoint's place, false
+   * when there is none or it only spoils the endpoint's answer (which the endpoint then gives as usual).
+   */
+  private fault(ex: Exchange, target: FaultTarget, scope: FaultScope = {}, taskId: string | null = null): boolean {
+    const chosen = this.deps.faults.choose(target, scope);
+    if (!chosen) return false;
+    this.deps.faults.commit(chosen, ex.record, taskId);
+    if (answersInstead(chosen.fault)) {
+      answerInstead(chosen.fault, ex, this.deps.faultTools);
+      return true;
+    }
+    shapeAnswer(chosen.fault, ex, this.deps.faultTools);
+    return false;
+  }
+
+  /** The faults a submit's prompt asks for; what cannot be used is said in the log rather than ignored. */
+  private promptFaults(body: RequestBody): ResolvedFault[] {
+    const { faults, refused } = promptFaults(promptOf(body));
+    const log = this.deps.config.log;
+    for (const reason of refused) log?.(`fault directive ignored: ${reason}`);
+    // The credits endpoint serves no task, so a task cannot ask for its faults.
+    if (faults.some((f) => f.target === 'credits')) log?.('fault directive ignored: credits faults are not per task');
+    return faults.filter((f) => f.target !== 'credits');
+  }
+}
+
+function promptOf(body: RequestBody): string {
+  if (body.kind !== 'json' || !body.value || typeof body.value !== 'object') return '';
+  const prompt = (body.value as Record<string, unknown>).prompt;
+  return typeof prompt === 'string' ? prompt : '';
 }

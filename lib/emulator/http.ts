@@ -1,6 +1,6 @@
 /** The HTTP plumbing every origin shares: one request and its answer, body reading, listening and closing. */
 import * as http from 'node:http';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { RecordedRequest } from './types';
 
 export type Origin = RecordedRequest['origin'];
@@ -9,8 +9,21 @@ export type Origin = RecordedRequest['origin'];
  * One request and its answer. Every answer goes through here so the recorded status is set before the first byte
  * leaves: a test that reads `emulator.requests` right after its response arrived must already see it.
  */
+/**
+ * Takes over sending an answer the endpoint made (a fault that cuts, stalls or loses it). Returns the status the
+ * request log records: 0 when no status line left.
+ */
+export type AnswerShaper = (
+  status: number,
+  headers: Record<string, string | number>,
+  body: Buffer | undefined,
+) => number;
+
 export class Exchange {
   readonly url: URL;
+  /** Set by a fault that lets the endpoint answer and then spoils the answer on its way out. */
+  shaper: AnswerShaper | null = null;
+  private settled = false;
 
   constructor(
     readonly req: http.IncomingMessage,
@@ -22,15 +35,20 @@ export class Exchange {
   }
 
   get answered(): boolean {
-    return this.record.status !== 0 || this.res.headersSent || this.res.destroyed;
+    return this.settled || this.record.status !== 0 || this.res.headersSent || this.res.destroyed;
   }
 
   send(status: number, headers: Record<string, string | number>, body?: Buffer | string): void {
     if (this.answered) return;
-    this.record.status = status;
+    this.settled = true;
     const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
     const all: Record<string, string | number> = { ...headers };
     if (payload && all['content-length'] === undefined) all['content-length'] = payload.length;
+    if (this.shaper) {
+      this.record.status = this.shaper(status, all, this.req.method === 'HEAD' ? undefined : payload);
+      return;
+    }
+    this.record.status = status;
     this.res.writeHead(status, all);
     // HEAD answers carry the headers of the GET answer but no body.
     if (payload && this.req.method !== 'HEAD') this.res.end(payload);
@@ -41,11 +59,29 @@ export class Exchange {
     this.send(status, { 'content-type': 'application/json', ...headers }, JSON.stringify(body));
   }
 
-  /** Simulates a connection lost mid-request: the client sees a reset, never a status line. */
+  /** Simulates a connection lost mid-request: the client sees a reset (TCP RST), never a status line. */
   drop(): void {
     if (this.answered) return;
+    this.settled = true;
     this.record.status = 0;
-    this.req.socket.destroy();
+    resetSocket(this.req.socket);
+  }
+}
+
+/** A TCP reset rather than an orderly close: what a crashed gateway or a dropped route looks like to a client. */
+export function resetSocket(socket: Socket): void {
+  if (socket.destroyed) return;
+  // Once its end was asked for (the client said Connection: close) a socket cannot be reset: libuv refuses, and
+  // the refused handle would never close. It is closing anyway, so an orderly close is all there is.
+  if (socket.writableEnded) {
+    socket.destroy();
+    return;
+  }
+  try {
+    socket.resetAndDestroy();
+  } catch {
+    // Not a TCP socket (a test's own stream): an orderly close is the nearest thing.
+    socket.destroy();
   }
 }
 

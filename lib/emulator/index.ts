@@ -5,21 +5,34 @@
 import { Accounts } from './accounts';
 import { DeliverySigner } from './delivery';
 import { Endpoints } from './endpoints';
-import { FaultQueue } from './faults';
+import { StallTracker } from './fault-answers';
+import { FaultPlan, type FaultPlanSettings } from './faults';
+import type { Origin } from './http';
 import { parseOptions, type Config } from './options';
 import { PollRateLimiter } from './ratelimit';
 import { ScenarioQueue } from './scenarios';
 import { EmulatorServer } from './server';
 import { TaskLifecycle } from './tasks';
-import type { EmulatorOptions, EmulatorTask, Fault, RecordedRequest, TaskScenario } from './types';
+import type {
+  AppliedFault,
+  EmulatorOptions,
+  EmulatorTask,
+  Fault,
+  FaultVariant,
+  RecordedRequest,
+  TaskScenario,
+} from './types';
 
 export { SUBMIT_PATH } from './endpoints';
 export { DEFAULT_EMULATOR_KEY } from './key';
 export type {
+  AppliedFault,
   EmulatorOptions,
   EmulatorTask,
   Fault,
+  FaultKind,
   FaultTarget,
+  FaultVariant,
   RecordedRequest,
   TaskOutcome,
   TaskScenario,
@@ -36,8 +49,13 @@ export class BflEmulator {
   readonly apiUrl: string;
   readonly clusterUrl: string;
   readonly deliveryUrl: string;
+  /** Every fault applied, in order (each faulted request's record also names its fault). */
+  readonly faults: AppliedFault[];
+  /** The seed of the faultRate draws: pass it as `seed` to meet the same faults again. */
+  readonly faultSeed: number;
 
-  private readonly faults = new FaultQueue();
+  private readonly plan: FaultPlan;
+  private readonly stalls: StallTracker;
   private readonly rateLimiter = new PollRateLimiter();
   private readonly scenarios = new ScenarioQueue();
   private readonly signer: DeliverySigner;
@@ -48,6 +66,7 @@ export class BflEmulator {
     private readonly server: EmulatorServer,
     private readonly accounts: Accounts,
     config: Config,
+    faultSettings: FaultPlanSettings,
   ) {
     this.requests = server.requests;
     this.apiUrl = server.urls.api;
@@ -56,12 +75,30 @@ export class BflEmulator {
     this.signer = new DeliverySigner(config.deliveryTtlMs);
     this.lifecycle = new TaskLifecycle(accounts, this.signer, config, this.deliveryUrl);
     this.tasks = this.lifecycle.tasks;
+    this.plan = new FaultPlan(faultSettings);
+    this.faults = this.plan.applied;
+    this.faultSeed = this.plan.seed;
+    this.stalls = new StallTracker(config.stallMs);
+    // One process plays the restarted host: its listening socket goes and comes back, its state stays or goes.
+    const restart = (origin: Origin, variant: FaultVariant) => {
+      if (variant === 'forget') {
+        this.lifecycle.forget();
+        this.plan.forgetTasks();
+      }
+      server.restart(origin, config.restartMs);
+    };
     server.serve(
       new Endpoints({
         config,
         clusterUrl: this.clusterUrl,
         accounts,
-        faults: this.faults,
+        faults: this.plan,
+        faultTools: {
+          stalls: this.stalls,
+          restart,
+          expireLink: (path, query) => this.signer.revoke(path, query),
+          maxActivePerKey: config.maxActivePerKey,
+        },
         rateLimiter: this.rateLimiter,
         scenarios: this.scenarios,
         signer: this.signer,
@@ -71,10 +108,10 @@ export class BflEmulator {
   }
 
   static async start(options: EmulatorOptions = {}): Promise<BflEmulator> {
-    const { host, ports, keys, defaultCredits, config } = parseOptions(options);
+    const { host, ports, keys, defaultCredits, config, faults } = parseOptions(options);
     const accounts = new Accounts(keys, defaultCredits);
     const server = await EmulatorServer.listen(host, ports, config.log);
-    return new BflEmulator(server, accounts, config);
+    return new BflEmulator(server, accounts, config, faults);
   }
 
   // ---- control surface for tests -------------------------------------------------------------------------
@@ -87,8 +124,17 @@ export class BflEmulator {
     this.scenarios.setDefault(scenario);
   }
 
-  injectFault(fault: Fault): void {
-    this.faults.inject(fault);
+  /**
+   * Answers the next requests of `fault.target` with the fault, before any prompt directive or the rate; a spec
+   * such as 'poll:reset-after:x2' works too. Throws a RangeError for a fault that cannot be.
+   */
+  injectFault(fault: Fault | string): void {
+    this.plan.inject(fault);
+  }
+
+  /** Resolves once every origin listens again after a `restart` fault (at once when none is down). */
+  whenListening(): Promise<void> {
+    return this.server.whenUp();
   }
 
   setCredits(key: string, credits: number): void {
@@ -119,7 +165,8 @@ export class BflEmulator {
     this.lifecycle.reset();
     this.requests.length = 0;
     this.scenarios.clear();
-    this.faults.clear();
+    this.plan.reset();
+    this.stalls.close();
     this.accounts.reset();
     this.rateLimiter.reset();
   }
@@ -127,6 +174,7 @@ export class BflEmulator {
   close(): Promise<void> {
     if (!this.closing) {
       this.lifecycle.close();
+      this.stalls.close();
       this.closing = this.server.close();
     }
     return this.closing;

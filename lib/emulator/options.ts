@@ -2,8 +2,10 @@
  * Checking EmulatorOptions and filling in their defaults, all before a port is opened: a bad option must fail the
  * start, not a request later on.
  */
+import { toResolvedFault } from './fault-specs';
+import type { FaultPlanSettings } from './faults';
 import { isLoopbackHost, type Origin } from './http';
-import type { EmulatorOptions } from './types';
+import type { EmulatorOptions, Fault } from './types';
 
 /** The options the running emulator reads, defaults applied. */
 export interface Config {
@@ -16,6 +18,8 @@ export interface Config {
   webhookResponse: boolean;
   webhookStyle: 'current' | 'legacy';
   webhookDuplicates: boolean;
+  stallMs: number;
+  restartMs: number;
   log: ((line: string) => void) | undefined;
 }
 
@@ -25,6 +29,7 @@ export interface StartSettings {
   keys: Record<string, number> | undefined;
   defaultCredits: number;
   config: Config;
+  faults: FaultPlanSettings;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -56,6 +61,8 @@ export function parseOptions(options: EmulatorOptions): StartSettings {
     webhookResponse: options.webhookResponse ?? false,
     webhookStyle: options.webhookStyle ?? 'current',
     webhookDuplicates: options.webhookDuplicates ?? false,
+    stallMs: nonNegative('stallMs', options.stallMs, 30_000),
+    restartMs: nonNegative('restartMs', options.restartMs, 500),
     log: options.log,
   };
   const defaultCredits = nonNegative('defaultCredits', options.defaultCredits, 1000);
@@ -64,5 +71,26 @@ export function parseOptions(options: EmulatorOptions): StartSettings {
     cluster: port('clusterPort', options.clusterPort),
     delivery: port('deliveryPort', options.deliveryPort),
   };
-  return { host, ports, keys: options.keys, defaultCredits, config };
+  return { host, ports, keys: options.keys, defaultCredits, config, faults: faultSettings(options, config) };
+}
+
+function faultSettings(options: EmulatorOptions, config: Config): FaultPlanSettings {
+  const rate = nonNegative('faultRate', options.faultRate, 0);
+  if (rate > 1) throw new RangeError('BflEmulator: faultRate must be between 0 and 1');
+  const seed = options.seed;
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)) {
+    throw new RangeError('BflEmulator: seed must be an integer from 0 to 2^32 - 1');
+  }
+  let pool: FaultPlanSettings['pool'];
+  if (options.faults !== undefined) {
+    if (!Array.isArray(options.faults)) throw new RangeError('BflEmulator: faults must be a list of faults');
+    pool = (options.faults as readonly (string | Fault)[]).map((fault) => {
+      try {
+        return toResolvedFault(fault);
+      } catch (err) {
+        throw new RangeError(`BflEmulator: faults: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  }
+  return { rate, pool, seed, retryAfterSeconds: config.retryAfterSeconds };
 }

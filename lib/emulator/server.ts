@@ -17,8 +17,15 @@ export class EmulatorServer {
 
   private readonly servers: readonly http.Server[];
   private endpoints: Endpoints | null = null;
+  /** Origins a restart took down: the timer that brings each back, then its listen. */
+  private readonly down = new Map<Origin, { timer: NodeJS.Timeout | null; listening: Promise<void> | null }>();
+  private upWaiters: (() => void)[] = [];
+  private closed = false;
 
-  private constructor(private readonly log: ((line: string) => void) | undefined) {
+  private constructor(
+    private readonly host: string,
+    private readonly log: ((line: string) => void) | undefined,
+  ) {
     this.servers = ORIGINS.map((origin) =>
       http.createServer({ keepAliveTimeout: 5000 }, (req, res) => this.handle(origin, req, res)),
     );
@@ -30,7 +37,7 @@ export class EmulatorServer {
     ports: Record<Origin, number>,
     log: ((line: string) => void) | undefined,
   ): Promise<EmulatorServer> {
-    const server = new EmulatorServer(log);
+    const server = new EmulatorServer(host, log);
     try {
       for (const [i, origin] of ORIGINS.entries()) {
         server.urls[origin] = originOf(host, await listen(server.servers[i]!, host, ports[origin]));
@@ -47,8 +54,47 @@ export class EmulatorServer {
     this.endpoints = endpoints;
   }
 
-  close(): Promise<void> {
-    return Promise.all(this.servers.map(closeServer)).then(() => undefined);
+  /**
+   * A restart of one origin, as a host that crashed and came back: every connection is cut, connections are
+   * refused for `downMs`, then it listens again on the same port. One process keeps the state, so whether tasks
+   * survive is the caller's choice.
+   */
+  restart(origin: Origin, downMs: number): void {
+    if (this.closed || this.down.has(origin)) return;
+    const server = this.servers[ORIGINS.indexOf(origin)]!;
+    const port = Number(new URL(this.urls[origin]).port);
+    server.close();
+    server.closeAllConnections();
+    this.log?.(`restart: ${origin} refuses connections for ${downMs}ms`);
+    const state: { timer: NodeJS.Timeout | null; listening: Promise<void> | null } = { timer: null, listening: null };
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      state.listening = listen(server, this.host, port).then(
+        () => this.log?.(`restart: ${origin} listens again`),
+        (err: unknown) => this.log?.(`restart: ${origin} could not listen again: ${String(err)}`),
+      );
+      void state.listening.then(() => {
+        this.down.delete(origin);
+        if (this.down.size === 0) for (const resolve of this.upWaiters.splice(0)) resolve();
+      });
+    }, downMs);
+    this.down.set(origin, state);
+  }
+
+  /** Resolves once no origin is down for a restart. */
+  whenUp(): Promise<void> {
+    if (this.down.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.upWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // An origin coming back from a restart must not start listening after it was closed.
+    for (const state of this.down.values()) if (state.timer) clearTimeout(state.timer);
+    await Promise.all([...this.down.values()].map((state) => state.listening ?? Promise.resolve()));
+    this.down.clear();
+    for (const resolve of this.upWaiters.splice(0)) resolve();
+    await Promise.all(this.servers.map(closeServer));
   }
 
   private handle(origin: Origin, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -75,7 +121,8 @@ export class EmulatorServer {
       res.once('close', () => {
         // Method, origin, path and status only: headers (the key) and queries (signatures) stay out of logs.
         const outcome = record.status === 0 ? 'dropped' : String(record.status);
-        log(`${record.method} ${origin} ${record.path} ${outcome} ${Date.now() - record.at}ms`);
+        const fault = record.fault === undefined ? '' : ` fault=${record.fault}`;
+        log(`${record.method} ${origin} ${record.path} ${outcome} ${Date.now() - record.at}ms${fault}`);
       });
     }
     this.route(endpoints, origin, ex).catch((err: unknown) => {

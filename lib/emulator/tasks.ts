@@ -57,6 +57,8 @@ export class TaskLifecycle {
   readonly tasks = new Map<string, EmulatorTask>();
   /** Finished images by delivery path. */
   readonly blobs = new Map<string, Blob>();
+  /** Which task each delivery path belongs to, so a download finds the faults of its task. */
+  private readonly blobTasks = new Map<string, string>();
 
   private readonly states = new Map<string, TaskState>();
   private readonly webhooks = new WebhookSender();
@@ -157,12 +159,26 @@ export class TaskLifecycle {
     return new Promise((resolve) => this.waiters.push({ predicate, resolve }));
   }
 
+  /** The task whose result `path` is, if it is known. */
+  taskOfBlob(path: string): string | null {
+    return this.blobTasks.get(path) ?? null;
+  }
+
   /** Forgets every task; waiters keep waiting for tasks still to come. */
   reset(): void {
+    this.forget();
+    this.blobs.clear();
+    this.blobTasks.clear();
+  }
+
+  /**
+   * Forgets every task, as a cluster that restarted without its store: polls answer Task not found. Results
+   * already stored stay downloadable while their links last, as blobs outlive the cluster that made them.
+   */
+  forget(): void {
     this.stopAll();
     this.states.clear();
     this.tasks.clear();
-    this.blobs.clear();
   }
 
   close(): void {
@@ -211,6 +227,7 @@ export class TaskLifecycle {
     const completedAt = Date.now();
     const path = blobPath(completedAt, task.outputFormat);
     this.blobs.set(path, makeBlob(output, task.outputFormat, completedAt));
+    this.blobTasks.set(path, task.id);
     state.blobPath = path;
     this.complete(state, STATUS.ready, null, completedAt);
   }

@@ -40,6 +40,22 @@ export interface EmulatorOptions {
   webhookDuplicates?: boolean;
   /** Optional request log (one line per request); never carries x-key values. */
   log?: (line: string) => void;
+  /**
+   * Chance (0..1, default 0) that a request is answered with a fault drawn from `faults`, so a flow can be
+   * rehearsed against an unreliable API without scripting every failure.
+   */
+  faultRate?: number;
+  /**
+   * The faults `faultRate` draws from, as specs (`'poll:reset-before'`, `'download:truncated=short'`,
+   * `'submit:rate-limit-storm=2:x5'`) or Fault objects; default every kind on every endpoint it applies to.
+   */
+  faults?: readonly (string | Fault)[];
+  /** Seed of the random draws of `faultRate` (default: random), so a failing run can be replayed. */
+  seed?: number;
+  /** How long a `stall` holds a request before the emulator resets it, default 30_000. */
+  stallMs?: number;
+  /** How long an origin refuses connections during a `restart` fault, default 500. */
+  restartMs?: number;
 }
 
 export type TaskOutcome =
@@ -61,12 +77,71 @@ export interface TaskScenario {
 
 export type FaultTarget = 'submit' | 'poll' | 'download' | 'credits';
 
+/**
+ * What goes wrong (fault-answers.ts does it; fault-specs.ts says which endpoints each applies to):
+ * - `status`: the HTTP status given in `status` instead of the answer;
+ * - `reset-before`: the connection is reset before the request has any effect;
+ * - `reset-after`: the request takes effect (a submit creates its task), then the connection is reset: a submit
+ *   never gets its answer, a GET gets its whole answer and then the reset;
+ * - `stall`: the answer never finishes (`variant` 'headers': nothing arrives; 'body': half the body);
+ * - `malformed-json`: a 200 whose JSON body is cut in half (a submit creates its task);
+ * - `unknown-status`: a poll answers the in-progress word `word` instead of the task's status;
+ * - `break`: a download sends half the image, then the connection is reset;
+ * - `truncated`: a download sends half the image (`variant` 'length': under a Content-Length for all of it,
+ *   then closes; 'short': as a whole answer of its own length);
+ * - `expired`: a download answers like an expired signed URL (`status` 403, or 404);
+ * - `500-after-create`: a submit creates its task and answers `status` (default 500);
+ * - `rate-limit-storm`: `count` 429s in a row (default 5) with a Retry-After of `retryAfterSeconds`;
+ * - `restart`: the origin resets this request, refuses connections for `restartMs`, then listens again on the
+ *   same port (`variant` 'keep': tasks survive; 'forget': polls of earlier tasks answer Task not found).
+ */
+export type FaultKind =
+  | 'status'
+  | 'reset-before'
+  | 'reset-after'
+  | 'stall'
+  | 'malformed-json'
+  | 'unknown-status'
+  | 'break'
+  | 'truncated'
+  | 'expired'
+  | '500-after-create'
+  | 'rate-limit-storm'
+  | 'restart';
+
+export type FaultVariant = 'headers' | 'body' | 'length' | 'short' | 'keep' | 'forget';
+
 export interface Fault {
   target: FaultTarget;
-  status: number | 'drop';
-  /** Default 1. */
+  /** Default: 'status' when `status` is a number, 'reset-before' when it is 'drop'. */
+  kind?: FaultKind;
+  /** The status of kinds `status`, `expired` and `500-after-create`; 'drop' is the older name of reset-before. */
+  status?: number | 'drop';
+  /** Requests answered with the fault, default 1 (5 for a rate-limit-storm). */
   count?: number;
+  /** Retry-After of a `status` or `rate-limit-storm` answer (a storm defaults to the retryAfterSeconds option). */
   retryAfterSeconds?: number;
+  /**
+   * `stall`: 'headers' (default) or 'body'; `truncated`: 'length' (default) or 'short'; `restart`: 'keep'
+   * (default) or 'forget'.
+   */
+  variant?: FaultVariant;
+  /** `unknown-status`: the in-progress word a poll answers, default 'Queued'. */
+  word?: string;
+}
+
+/** One fault as the emulator applied it, in the order applied. */
+export interface AppliedFault {
+  /** Its spec with its arguments spelled out, e.g. 'poll:status=503', 'download:truncated=short'. */
+  fault: string;
+  target: FaultTarget;
+  kind: FaultKind;
+  /** injectFault(), a prompt directive of the task, or the faultRate draw. */
+  source: 'injected' | 'prompt' | 'rate';
+  /** The task concerned when there is one: a submit's created task, a poll's or a download's task. */
+  taskId: string | null;
+  /** Date.now() when applied. */
+  at: number;
 }
 
 export interface RecordedRequest {
@@ -80,6 +155,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** What the emulator answered (0 for a dropped connection). */
   status: number;
+  /** The fault that answered this request (AppliedFault.fault), if any. */
+  fault?: string;
   /** Date.now() on arrival. */
   at: number;
 }

@@ -59,6 +59,43 @@ describe('emulator: CLI argument parsing', () => {
     for (const option of ['--port', '--host', '--processing-ms', '--credits', '--key', '--help', '[emulate:stuck]']) {
       assert.ok(USAGE.includes(option), option);
     }
+    for (const option of ['--fault-rate', '--faults', '--seed', '--stall-ms', '--restart-ms', '[emulate:fault=']) {
+      assert.ok(USAGE.includes(option), option);
+    }
+  });
+
+  it('parses the fault options', () => {
+    const args = parseCliArgs([
+      '--fault-rate',
+      '0.1',
+      '--faults',
+      'poll:reset-before,download:break, submit:rate-limit-storm=2:x5',
+      '--seed',
+      '42',
+      '--stall-ms',
+      '5000',
+      '--restart-ms',
+      '200',
+    ]);
+    assert.equal(args.options.faultRate, 0.1);
+    assert.deepEqual(args.options.faults, ['poll:reset-before', 'download:break', 'submit:rate-limit-storm=2:x5']);
+    assert.equal(args.options.seed, 42);
+    assert.equal(args.options.stallMs, 5000);
+    assert.equal(args.options.restartMs, 200);
+  });
+
+  it('refuses fault options that cannot be', () => {
+    for (const argv of [
+      ['--fault-rate', '2'],
+      ['--fault-rate', 'often'],
+      ['--faults', 'download:malformed-json'],
+      ['--faults', 'poll:teapot'],
+      ['--faults', ','],
+      ['--seed', '-3'],
+      ['--stall-ms', 'long'],
+    ]) {
+      assert.throws(() => parseCliArgs(argv), CliUsageError, argv.join(' '));
+    }
   });
 });
 
@@ -119,5 +156,34 @@ describe('emulator: bfl-emulator command', function () {
     assert.match(stdout, /Received SIGTERM, stopping\./);
     assert.ok(!stdout.includes(key), 'the key never appears in the output');
     assert.equal(stderr, '');
+  });
+
+  it('answers with faults at --fault-rate, names its seed and logs each fault', async () => {
+    const child = spawnTs(BIN, ['--port', '0', '--fault-rate', '1', '--faults', 'credits:503', '--seed', '9']);
+    let stdout = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const output = (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(stdout);
+          if (match) resolve(match);
+        };
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          check();
+        });
+        child.on('exit', () => reject(new Error(`exited early: ${stdout}`)));
+        check();
+      });
+    try {
+      const apiUrl = (await output(/Base URL\s+(http:\/\/127\.0\.0\.1:\d+)[\s\S]*Ctrl\+C/))[1]!;
+      assert.match(stdout, /Faults: 100% of requests, drawn from credits:status=503 \(--seed 9 replays them\)/);
+      const credits = await http(`${apiUrl}/v1/credits`, { headers: { 'x-key': 'bfl_emulator_local_key' } });
+      assert.equal(credits.status, 503);
+      await output(/GET api \/v1\/credits 503 \d+ms fault=credits:status=503/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
   });
 });
