@@ -10,7 +10,7 @@ const said = (value: unknown): string => {
 describe('values', () => {
   it('counts undefined, null and blank strings as not given, and everything else as given', () => {
     for (const value of [undefined, null, '', '  ']) assert.equal(isGiven(value), false, String(value));
-    for (const value of [0, false, 'x', [], {}]) assert.equal(isGiven(value), true, String(value));
+    for (const value of [0, false, 'x', [], {}]) assert.equal(isGiven(value), true, JSON.stringify(value));
   });
 
   it('reads numbers and numeric strings, and nothing else, as numbers', () => {
