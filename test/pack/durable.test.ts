@@ -7,7 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, watch } from 'node:fs';
+import { readdirSync, readFileSync, watch, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -184,7 +184,7 @@ describe('packed package in a real Node-RED: jobs that survive a crash', functio
 
   before(async function () {
     this.timeout(300_000);
-    emulator = await startEmulator();
+    emulator = await startEmulator({ stallMs: 4_000 });
     collector = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -308,6 +308,82 @@ describe('packed package in a real Node-RED: jobs that survive a crash', functio
       readdirSync(journalDir()).filter((file) => file.startsWith(FILL)),
       [],
       'the journal still holds the finished job',
+    );
+  });
+
+  it('resumes a task whose result was being downloaded when Node-RED was killed', async function () {
+    this.timeout(180_000);
+    const before = submits();
+    emulator.nextTask({ processingMs: 200 });
+    // The first download of the result hangs: Node-RED is killed while it waits for the image.
+    emulator.injectFault('download:stall');
+    // The emulator records each fault it applies; look for the stalled download as it happens.
+    const downloading = new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (emulator.faults.some((fault) => fault.kind === 'stall' && fault.target === 'download')) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+    });
+    const started = await api('/durable', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    assert.equal(started.status, 202);
+    await downloading;
+    await restarted!.kill();
+    const report = nextReport();
+    restarted = await restart();
+    const resumed = await report;
+    assert.equal(resumed.resumed, true);
+    assert.equal(resumed.width, 48);
+    assert.equal(submits() - before, 1, 'the task was submitted again');
+  });
+
+  it('sets a corrupt journal file aside with a warning and starts the flows all the same', async function () {
+    this.timeout(120_000);
+    await restarted!.stop();
+    writeFileSync(join(journalDir(), `${FILL}-torn.job.json`), '{"version":1,"id":"torn","nodeId":');
+    restarted = await restart();
+    await restarted.waitFor(/could not be read and was set aside/, { timeoutMs: 30_000 });
+    assert.deepEqual(
+      readdirSync(journalDir()).filter((file) => file.includes('torn')),
+      [],
+    );
+    const started = await api('/durable', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    assert.equal(started.status, 202);
+  });
+
+  it('stops the jobs of a deleted node and names the task in the log', async function () {
+    this.timeout(60_000);
+    emulator.nextTask({ processingMs: 20_000 });
+    const from = restarted!.output().length;
+    void api('/durable', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body }).catch(
+      () => undefined,
+    );
+    const entry = await submittedEntry(journalDir());
+    const taskId = (entry.task as { id: string }).id;
+    const flows = durableFlow(emulator.apiUrl, collectorUrl).filter((node) => node.id !== FILL);
+    const deployed = await api('/flows', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'Node-RED-API-Version': 'v2',
+        'Node-RED-Deployment-Type': 'nodes',
+      },
+      body: JSON.stringify({ flows }),
+    });
+    assert.equal(deployed.status, 200, deployed.text());
+    await restarted!.waitFor(new RegExp(`Task ${taskId} was stopped because its bfl-fill node was deleted`), {
+      from,
+      timeoutMs: 30_000,
+    });
+    const polls = () => emulator.requests.filter((r) => r.query.includes(taskId)).length;
+    const seen = polls();
+    // No event marks "no further request": wait several poll intervals (50 ms here) and count.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(polls(), seen, 'the deleted node went on polling');
+    assert.deepEqual(
+      readdirSync(journalDir()).filter((file) => file.startsWith(FILL)),
+      [],
     );
   });
 
