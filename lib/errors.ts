@@ -219,13 +219,40 @@ export function taskNotFoundError(taskId: string): BflError {
   return new BflError('BFL_TASK_NOT_FOUND', text('task.notFound', { taskId }), { taskId, httpStatus: 404 });
 }
 
-/** The job's deadline, which starts when it leaves the queue, passed. */
-export function timeoutError(seconds: number, taskId?: string): BflError {
-  return new BflError(
-    'BFL_TIMEOUT',
-    taskId ? text('job.timeoutSubmitted', { seconds, taskId }) : text('job.timeout', { seconds }),
-    { taskId },
-  );
+/**
+ * How far a job had got when its deadline passed or it was cancelled, which decides what may have been billed:
+ * - `before-submit`: nothing reached BFL;
+ * - `submit-unanswered`: the submit's body had started to go out and no answer came, so the task may exist;
+ * - `task-running`: the task exists and was not Ready yet;
+ * - `task-ready`: the task finished (and was billed), its image was not downloaded yet.
+ */
+export type JobPoint = 'before-submit' | 'submit-unanswered' | 'task-running' | 'task-ready';
+
+/**
+ * What went wrong in a few words, for a sentence that has its own advice: the HTTP status and the API's words,
+ * the network error's code, or the download's reason.
+ */
+function briefly(error: BflError): string | number | Text {
+  const params = error.text.params ?? {};
+  return params.http ?? params.reason ?? error.text;
+}
+
+/**
+ * The job's deadline, which starts when it leaves the queue, passed. `point` defaults to what the task id
+ * says; `lastFailure` is the failure that was being retried when the deadline came, if any.
+ */
+export function timeoutError(seconds: number, taskId?: string, point?: JobPoint, lastFailure?: BflError): BflError {
+  const where = point ?? (taskId ? 'task-running' : 'before-submit');
+  let message: Text;
+  if (taskId === undefined) {
+    message = text(where === 'submit-unanswered' ? 'job.timeoutSubmitting' : 'job.timeout', { seconds });
+  } else if (lastFailure) {
+    const key = where === 'task-ready' ? 'job.timeoutReadyFailing' : 'job.timeoutSubmittedFailing';
+    message = text(key, { seconds, taskId, failure: briefly(lastFailure) });
+  } else {
+    message = text(where === 'task-ready' ? 'job.timeoutReady' : 'job.timeoutSubmitted', { seconds, taskId });
+  }
+  return new BflError('BFL_TIMEOUT', message, { taskId, cause: lastFailure });
 }
 
 export function networkError(action: ApiAction, cause: unknown, taskId?: string): BflError {
@@ -291,10 +318,12 @@ export function queueFullError(limit: number): BflError {
   return new BflError('BFL_QUEUE_FULL', text('job.queueFull', { limit }));
 }
 
-export function cancelledError(taskId?: string): BflError {
-  return new BflError('BFL_CANCELLED', taskId ? text('job.cancelledSubmitted', { taskId }) : text('job.cancelled'), {
-    taskId,
-  });
+/** `point` `submit-unanswered`: cancelled while a submit was out, so the task may exist without an id to name. */
+export function cancelledError(taskId?: string, point?: JobPoint): BflError {
+  let message: Text;
+  if (taskId) message = text('job.cancelledSubmitted', { taskId });
+  else message = text(point === 'submit-unanswered' ? 'job.cancelledSubmitting' : 'job.cancelled');
+  return new BflError('BFL_CANCELLED', message, { taskId });
 }
 
 export interface BudgetDetails {

@@ -58,10 +58,16 @@ export function queued(): PollOutcome {
   return { kind: 'in-progress', state: { status: 'Pending', progress: undefined } };
 }
 
-/** Ready becomes the result, an in-progress status the state; every other terminal status throws its BflError. */
-export function pollOutcome(taskId: string, body: unknown): PollOutcome {
+/**
+ * Ready becomes the result, an in-progress status the state; every other terminal status throws its BflError.
+ * Undefined when the body is no answer at all (not a JSON object with a status, e.g. a gateway's garbage): read
+ * as Pending, such answers would keep a job polling until its deadline.
+ */
+export function pollOutcome(taskId: string, body: unknown): PollOutcome | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
   const fields = record(body);
-  const status = typeof fields.status === 'string' ? fields.status : '';
+  const status = fields.status;
+  if (typeof status !== 'string' || status.trim() === '') return undefined;
   switch (status) {
     case 'Ready': {
       const result = record(fields.result);
@@ -101,7 +107,7 @@ export function pollOutcome(taskId: string, body: unknown): PollOutcome {
 /** Progress is a 0..1 fraction in the API's answers; a few clients have seen percentages, so those are scaled. */
 function inProgress(status: string, progress: number | undefined): InProgress {
   return {
-    status: status || 'Pending',
+    status,
     progress: progress === undefined ? undefined : progress > 1 ? progress / 100 : progress,
   };
 }

@@ -6,13 +6,21 @@
  */
 import { FILL_MODEL, modelPath } from './models';
 import { Agent, type Dispatcher } from 'undici';
-import { downloadError, networkError, submitOutcomeUnknownError } from '../errors';
+import { downloadError, networkError, serverError, submitOutcomeUnknownError } from '../errors';
 import { text } from '../messages';
 import { creditBalance, pollOutcome, queued, submittedTask } from './answers';
 import { exchange, failureCode, type Answer, type BodyKind, type ExchangeRequest, type Session } from './exchange';
 import type { ApiEndpoint } from './regions';
 import { fillRequestBody, type FillImages } from './request-body';
-import { DEFAULT_RETRY_POLICY, withRetries, type Attempt, type RetryPolicy } from './retry';
+import { imageProblem } from './result-image';
+import {
+  DEFAULT_RETRY_POLICY,
+  RequestAborted,
+  withRetries,
+  type Attempt,
+  type RequestKind,
+  type RetryPolicy,
+} from './retry';
 import { CREDITS_STATUSES, DOWNLOAD_STATUSES, POLL_STATUSES, SUBMIT_STATUSES, failure, outcomeOf } from './statuses';
 import type { FillParameters, PollOutcome, SubmittedTask } from './types';
 
@@ -53,61 +61,94 @@ export class BflClient {
     this.session = { dispatcher, endpoint: options.endpoint, apiKey: options.apiKey };
   }
 
-  /** Sends `request` until `interpret` calls an answer done, the retry policy gives up, or `signal` aborts. */
+  /**
+   * Sends `request` until `interpret` calls an answer done, the retry policy gives up, or `signal` aborts (a
+   * RequestAborted). `kind` `task`: the request is about a task that exists, retried as `taskRetries` says.
+   */
   private send<T, K extends BodyKind>(
     request: ExchangeRequest<K>,
     signal: AbortSignal,
-    interpret: (answer: Answer<K>) => Attempt<T>,
+    interpret: (answer: Answer<K>) => Attempt<T> | Promise<Attempt<T>>,
+    kind: RequestKind = 'request',
   ): Promise<T> {
-    return withRetries(this.retry, signal, async () => interpret(await exchange(this.session, request, signal)));
+    return withRetries(this.retry, signal, async () => interpret(await exchange(this.session, request, signal)), kind);
   }
 
   /**
    * Submits one fill. Sent again only when it provably created no task: a 429, or a connection that never
    * opened. A 5xx, a dropped connection or a timeout after the body left may have been billed: never resent.
+   * When the signal ends it, the RequestAborted says whether the body had started to go out (`taskMayExist`).
    */
   async submitFill(parameters: FillParameters, images: FillImages, signal: AbortSignal): Promise<SubmittedTask> {
     const { baseUrl } = this.session.endpoint;
+    const body = fillRequestBody(parameters, images);
+    // Set while an attempt's body is out and no answer has proved that it created no task.
+    let taskMayExist = false;
     const request: ExchangeRequest<'json'> = {
       method: 'POST',
       url: `${baseUrl}${modelPath(FILL_MODEL)}`,
       key: 'if-trusted',
-      body: fillRequestBody(parameters, images),
+      body: { contentLength: body.contentLength, chunks: () => body.chunks(() => (taskMayExist = true)) },
       read: 'json',
       limit: MAX_JSON_BYTES,
     };
-    return this.send(request, signal, (answer) => {
-      if (answer.kind === 'noAnswer') {
-        if (answer.neverConnected) return { retry: networkError('submitting', answer.cause) };
-        throw submitOutcomeUnknownError(answer.cause);
+    try {
+      return await this.send(request, signal, (answer) => {
+        const attempt = this.submitAttempt(answer, baseUrl);
+        // Only a submit that provably created no task is retried, so a retry clears the doubt.
+        if ('retry' in attempt) taskMayExist = false;
+        return attempt;
+      });
+    } catch (error) {
+      if (error instanceof RequestAborted && taskMayExist) {
+        throw new RequestAborted(error.cause, error.lastFailure, true);
       }
-      // A 200 whose body broke off created a task nobody knows; any other status says enough without its body.
-      if (answer.kind === 'bodyFailed' && answer.status === 200) throw submitOutcomeUnknownError(answer.cause);
-      const outcome = outcomeOf(SUBMIT_STATUSES, answer.status);
-      if (outcome === 'success') return { done: submittedTask(answer.body, baseUrl) };
-      return failure(outcome, answer, { action: 'submitting' });
-    });
+      throw error;
+    }
+  }
+
+  private submitAttempt(answer: Answer<'json'>, baseUrl: string): Attempt<SubmittedTask> {
+    if (answer.kind === 'noAnswer') {
+      if (answer.neverConnected) return { retry: networkError('submitting', answer.cause) };
+      throw submitOutcomeUnknownError(answer.cause);
+    }
+    // A 200 whose body broke off created a task nobody knows; any other status says enough without its body.
+    if (answer.kind === 'bodyFailed' && answer.status === 200) throw submitOutcomeUnknownError(answer.cause);
+    const outcome = outcomeOf(SUBMIT_STATUSES, answer.status);
+    if (outcome === 'success') return { done: submittedTask(answer.body, baseUrl) };
+    return failure(outcome, answer, { action: 'submitting' });
   }
 
   /**
-   * Polls a task once (retrying transient failures) at its polling_url, exactly as given. Returns progress or
-   * the Ready result; every other terminal status becomes its BflError.
+   * Polls a task once (retrying failures, see `taskRetries`) at its polling_url, exactly as given. Returns
+   * progress or the Ready result; every other terminal status becomes its BflError. A 200 that is not a task's
+   * state is retried as the server failing.
    */
   async poll(taskId: string, pollingUrl: string, signal: AbortSignal): Promise<PollOutcome> {
     const request = this.apiGet(pollingUrl);
-    return this.send(request, signal, (answer) => {
-      // A poll changes nothing at BFL: a failed connection or a broken body is simply asked again.
-      if (answer.kind !== 'answered') return { retry: networkError('polling', answer.cause, taskId) };
-      const outcome = outcomeOf(POLL_STATUSES, answer.status);
-      if (outcome === 'success') return { done: pollOutcome(taskId, answer.body) };
-      if (outcome === 'pending') return { done: queued() };
-      return failure(outcome, answer, { action: 'polling', taskId, keySent: answer.keySent });
-    });
+    return this.send(
+      request,
+      signal,
+      (answer) => {
+        // A poll changes nothing at BFL: a failed connection or a broken body is simply asked again.
+        if (answer.kind !== 'answered') return { retry: networkError('polling', answer.cause, taskId) };
+        const outcome = outcomeOf(POLL_STATUSES, answer.status);
+        if (outcome === 'pending') return { done: queued() };
+        if (outcome !== 'success')
+          return failure(outcome, answer, { action: 'polling', taskId, keySent: answer.keySent });
+        const polled = pollOutcome(taskId, answer.body);
+        if (polled !== undefined) return { done: polled };
+        const problem = text('server.problem.noStatus');
+        return { retry: serverError(answer.status, answer.body, 'polling', taskId, problem), unusable: true };
+      },
+      'task',
+    );
   }
 
   /**
-   * Downloads a signed result URL, never with the key. Answers 'expired' when the URL no longer works
-   * (BFL's links last 10 minutes) so the job can poll again for a fresh one.
+   * Downloads a signed result URL, never with the key, retrying failures as `taskRetries` says. Answers
+   * 'expired' when the URL no longer works (BFL's links last 10 minutes) so the job can poll again for a fresh
+   * one. Returns only bytes that decode as a whole image.
    */
   async download(taskId: string, sampleUrl: string, signal: AbortSignal): Promise<Buffer | 'expired'> {
     let url: URL;
@@ -119,27 +160,40 @@ export class BflClient {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw downloadError(taskId, text('download.reason.notHttp'));
     }
-    const limit = this.maxResultBytes;
-    const request: ExchangeRequest<'bytes'> = { method: 'GET', url, key: 'never', read: 'bytes', limit };
-    return this.send(request, signal, (answer): Attempt<Buffer | 'expired'> => {
-      if (answer.kind === 'noAnswer') {
-        const reason = text('download.reason.network', { code: failureCode(answer.cause) });
-        return { retry: downloadError(taskId, reason, undefined, answer.cause) };
+    const request: ExchangeRequest<'bytes'> = {
+      method: 'GET',
+      url,
+      key: 'never',
+      read: 'bytes',
+      limit: this.maxResultBytes,
+    };
+    return this.send(request, signal, (answer) => this.downloadAttempt(taskId, answer), 'task');
+  }
+
+  private async downloadAttempt(taskId: string, answer: Answer<'bytes'>): Promise<Attempt<Buffer | 'expired'>> {
+    if (answer.kind === 'noAnswer') {
+      const reason = text('download.reason.network', { code: failureCode(answer.cause) });
+      return { retry: downloadError(taskId, reason, undefined, answer.cause) };
+    }
+    if (answer.kind === 'bodyFailed') {
+      // Asking again would bring the same oversized image.
+      if (answer.tooLarge) {
+        throw downloadError(taskId, text('download.reason.tooLarge', { bytes: this.maxResultBytes }), answer.status);
       }
-      if (answer.kind === 'bodyFailed') {
-        // Asking again would bring the same oversized image.
-        if (answer.tooLarge)
-          throw downloadError(taskId, text('download.reason.tooLarge', { bytes: limit }), answer.status);
-        return { retry: downloadError(taskId, text('download.reason.brokeOff', { code: failureCode(answer.cause) })) };
-      }
-      const outcome = outcomeOf(DOWNLOAD_STATUSES, answer.status);
-      if (outcome === 'expired') return { done: 'expired' };
-      if (outcome === 'success') {
-        if (!answer.body?.length) return { retry: downloadError(taskId, text('download.reason.empty'), answer.status) };
-        return { done: answer.body };
-      }
-      return failure(outcome, answer, { action: 'downloading', taskId });
-    });
+      return { retry: downloadError(taskId, text('download.reason.brokeOff', { code: failureCode(answer.cause) })) };
+    }
+    const outcome = outcomeOf(DOWNLOAD_STATUSES, answer.status);
+    if (outcome === 'expired') return { done: 'expired' };
+    if (outcome !== 'success') return failure(outcome, answer, { action: 'downloading', taskId });
+    const image = answer.body;
+    if (!image?.length) {
+      return { retry: downloadError(taskId, text('download.reason.empty'), answer.status), unusable: true };
+    }
+    // Only bytes that decode count as the result: a short blob can look like a whole answer.
+    const problem = await imageProblem(image);
+    if (problem === undefined) return { done: image };
+    const reason = text('download.reason.incomplete', { reason: problem });
+    return { retry: downloadError(taskId, reason, answer.status), unusable: true };
   }
 
   /** The account's credits (GET /v1/credits). */

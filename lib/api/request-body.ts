@@ -41,8 +41,12 @@ function* base64Chunks(buffer: Buffer): Generator<Buffer> {
 
 export interface StreamedBody {
   contentLength: number;
-  /** A fresh iterator each call, so a retried request can send the body again. */
-  chunks: () => Readable;
+  /**
+   * A fresh stream each call, so a retried request can send the body again. `onStart` is called when its first
+   * chunk is read: undici reads the body only once the connection is open and the headers are written, so from
+   * then on the request may reach the server.
+   */
+  chunks: (onStart?: () => void) => Readable;
 }
 
 export function fillRequestBody(parameters: FillParameters, images: FillImages): StreamedBody {
@@ -58,9 +62,10 @@ export function fillRequestBody(parameters: FillParameters, images: FillImages):
     Buffer.byteLength(tail);
   return {
     contentLength,
-    chunks: () =>
+    chunks: (onStart) =>
       Readable.from(
         (function* () {
+          onStart?.();
           yield Buffer.from(head);
           yield* base64Chunks(images.image);
           yield Buffer.from(middle);

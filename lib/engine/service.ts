@@ -4,9 +4,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BflClient } from '../api/client';
-import { BflError, cancelledError, downloadError, timeoutError } from '../errors';
+import { BflError, cancelledError, downloadError, timeoutError, type JobPoint } from '../errors';
 import type { ApiEndpoint } from '../api/regions';
-import type { RetryPolicy } from '../api/retry';
+import { RequestAborted, type RetryPolicy } from '../api/retry';
 import type { FillParameters, ReadyResult, SubmittedTask } from '../api/types';
 import type { PreparedImages } from '../image';
 import { FILL_MODEL } from '../api/models';
@@ -70,11 +70,12 @@ export interface RunHooks {
 
 /**
  * Whether a failed submit provably created no task: the API refused it (key, credits, fields, a 429 to the
- * end) or the connection never opened. Anything else (5xx, a broken connection, an abort mid-upload) may
- * have been billed.
+ * end), the connection never opened, or the job ended before the body went out. Anything else (5xx, a broken
+ * connection, an abort mid-upload) may have been billed.
  */
 function createdNoTask(error: unknown, signal: AbortSignal): boolean {
-  if (signal.aborted || !(error instanceof BflError)) return false;
+  if (signal.aborted) return error instanceof RequestAborted && !error.taskMayExist;
+  if (!(error instanceof BflError)) return false;
   if (['BFL_AUTH', 'BFL_CREDITS', 'BFL_RATE_LIMITED', 'BFL_VALIDATION'].includes(error.code)) return true;
   return error.code === 'BFL_NETWORK' && error.text.key.startsWith('network.unreachable');
 }
@@ -134,10 +135,10 @@ export class FillService {
     if (this.closed) throw cancelledError();
     const scope = new JobScope(signal);
     let task: SubmittedTask | undefined;
+    let ready: ReadyResult | undefined;
     try {
       onPhase({ phase: 'queued' });
       const release = await this.slots.acquire(scope.signal);
-      let ready: ReadyResult;
       const submittedAt = Date.now();
       try {
         scope.startDeadline(job.timeoutMs);
@@ -150,7 +151,7 @@ export class FillService {
       }
       return await this.finish(job, task, ready, submittedAt, scope.signal, onPhase);
     } catch (error) {
-      throw this.explain(error, scope, job.timeoutMs, task);
+      throw this.explain(error, scope, job.timeoutMs, task, ready !== undefined);
     } finally {
       scope.dispose();
     }
@@ -164,9 +165,9 @@ export class FillService {
   ): Promise<FillResult> {
     if (this.closed) throw cancelledError(task.id);
     const scope = new JobScope(signal);
+    let ready: ReadyResult | undefined;
     try {
       const release = this.slots.adopt();
-      let ready: ReadyResult;
       try {
         scope.startDeadline(job.timeoutMs);
         ready = await this.pollUntilReady(task, scope.signal, onPhase, job.submittedAt, 0);
@@ -175,7 +176,7 @@ export class FillService {
       }
       return await this.finish(job, task, ready, job.submittedAt, scope.signal, onPhase);
     } catch (error) {
-      throw this.explain(error, scope, job.timeoutMs, task);
+      throw this.explain(error, scope, job.timeoutMs, task, ready !== undefined);
     } finally {
       scope.dispose();
     }
@@ -285,14 +286,26 @@ export class FillService {
     };
   }
 
-  /** Every way out of a job becomes a BflError that names the task, if one was created. */
-  private explain(error: unknown, scope: JobScope, timeoutMs: number, task: SubmittedTask | undefined): unknown {
-    if (scope.timedOut) return timeoutError(timeoutMs / 1000, task?.id);
-    if (scope.signal.aborted) {
-      const reason: unknown = scope.signal.reason;
-      return reason instanceof BflError ? reason : cancelledError(task?.id);
-    }
-    return error;
+  /**
+   * Every way out of a job becomes a BflError that names the task, if one was created, and says what may have
+   * been billed: a deadline or close during the submit may have left a task without an id to name.
+   */
+  private explain(
+    error: unknown,
+    scope: JobScope,
+    timeoutMs: number,
+    task: SubmittedTask | undefined,
+    isReady: boolean,
+  ): unknown {
+    if (!scope.signal.aborted) return error;
+    const aborted = error instanceof RequestAborted ? error : undefined;
+    let point: JobPoint;
+    if (isReady) point = 'task-ready';
+    else if (task) point = 'task-running';
+    else point = aborted?.taskMayExist ? 'submit-unanswered' : 'before-submit';
+    if (scope.timedOut) return timeoutError(timeoutMs / 1000, task?.id, point, aborted?.lastFailure);
+    const reason: unknown = scope.signal.reason;
+    return reason instanceof BflError ? reason : cancelledError(task?.id, point);
   }
 
   /** The account's credits, for the config node's "Check key". */

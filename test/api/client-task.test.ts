@@ -3,6 +3,8 @@
  * per test; a tiny local server stands in where the emulator cannot give the answer.
  */
 import assert from 'node:assert/strict';
+import sharp from 'sharp';
+import { RequestAborted } from '../../lib/api/retry';
 import { emulatorEndpoint } from '../../lib/api/regions';
 import type { TaskOutcome } from '../../lib/emulator';
 import { USER_AGENT } from '../../lib/package-info';
@@ -18,6 +20,9 @@ import {
   readyTask,
   useFixture,
 } from './client-support';
+
+/** The attempt limits for polls and downloads too, as for a caller whose signal never ends. */
+const LIMITED = { ...FAST_RETRY, taskRetries: 'limited' } as const;
 
 describe('BflClient against the emulator: polls and downloads', function () {
   const fx = useFixture();
@@ -116,22 +121,79 @@ describe('BflClient against the emulator: polls and downloads', function () {
       assert.equal(polls().length, 3);
     });
 
-    it('gives BFL_RATE_LIMITED naming the task once the 429s outlast the rate-limited attempts', async () => {
+    it('keeps asking through 5xx and 429s beyond the attempt limits: the task may be billed already', async () => {
+      fx.emulator.injectFault({ target: 'poll', status: 500, count: 10 });
       fx.emulator.injectFault({ target: 'poll', status: 429, count: 10, retryAfterSeconds: 0 });
-      const { task, result } = await poll();
+      assert.equal((await (await poll()).result).kind, 'in-progress');
+      assert.equal(polls().length, 21);
+    });
+
+    it('stops only when the signal aborts, with the failure it was retrying', async () => {
+      const controller = new AbortController();
+      const tiny = await fx.serve((res, n) => {
+        if (n === 4) controller.abort();
+        json(res, 503, { detail: 'Service Unavailable' });
+      });
+      const error = await clientOf(tiny.url)
+        .poll('t', `${tiny.url}/v1/get_result?id=t`, controller.signal)
+        .then(
+          () => assert.fail('expected the abort'),
+          (reason: unknown) => reason,
+        );
+      assert.ok(error instanceof RequestAborted);
+      assert.equal(error.name, 'AbortError');
+      assert.equal(error.lastFailure?.code, 'BFL_SERVER');
+      assert.equal(error.lastFailure?.taskId, 't');
+      assert.equal(tiny.seen.length, 4);
+    });
+
+    it('gives BFL_RATE_LIMITED naming the task once the 429s outlast the attempts, when task retries are limited', async () => {
+      fx.emulator.injectFault({ target: 'poll', status: 429, count: 10, retryAfterSeconds: 0 });
+      const { task, result } = await poll(undefined, clientOf(fx.emulator, { retry: LIMITED }));
       const error = await failureOf(result);
       assert.equal(error.code, 'BFL_RATE_LIMITED');
       assert.equal(error.taskId, task.id);
       assert.equal(polls().length, FAST_RETRY.maxRateLimitedAttempts);
     });
 
-    it('gives BFL_SERVER naming the task when 5xx answers do not stop', async () => {
+    it('gives BFL_SERVER naming the task when 5xx answers do not stop, when task retries are limited', async () => {
       fx.emulator.injectFault({ target: 'poll', status: 500, count: 10 });
-      const { task, result } = await poll();
+      const { task, result } = await poll(undefined, clientOf(fx.emulator, { retry: LIMITED }));
       const error = await failureOf(result);
       assert.equal(error.code, 'BFL_SERVER');
       assert.equal(error.taskId, task.id);
       assert.equal(polls().length, FAST_RETRY.maxAttempts);
+    });
+
+    it('asks again when a 200 is not JSON, and takes the answer that follows', async () => {
+      fx.emulator.injectFault('poll:malformed-json');
+      assert.equal((await (await poll()).result).kind, 'in-progress');
+      assert.equal(polls().length, 2);
+    });
+
+    it('gives BFL_SERVER naming the task, within the attempts, when 200s keep coming without a status', async () => {
+      fx.emulator.injectFault('poll:malformed-json:x10');
+      const { task, result } = await poll();
+      const error = await failureOf(result);
+      assert.equal(error.code, 'BFL_SERVER');
+      assert.equal(error.taskId, task.id);
+      assert.match(error.message, new RegExp(`task ${task.id}, HTTP 200: the answer was not JSON with a task status`));
+      assert.equal(polls().length, FAST_RETRY.maxAttempts);
+    });
+
+    for (const body of [{ id: 't' }, { id: 't', status: '' }, { id: 't', status: 3 }, ['Pending'], 'Pending']) {
+      it(`does not take ${JSON.stringify(body)} for a task in progress`, async () => {
+        const tiny = await fx.serve((res) => json(res, 200, body));
+        const error = await failureOf(clientOf(tiny.url).poll('t', `${tiny.url}/v1/get_result?id=t`, live()));
+        assert.equal(error.code, 'BFL_SERVER');
+        assert.equal(tiny.seen.length, FAST_RETRY.maxAttempts);
+      });
+    }
+
+    it('keeps polling through in-progress words it has not met', async () => {
+      fx.emulator.injectFault('poll:unknown-status=Reasoning');
+      const { result } = await poll();
+      assert.deepEqual(await result, { kind: 'in-progress', state: { status: 'Reasoning', progress: undefined } });
     });
 
     it('says BFL_SERVER, asked once, for a status no row names', async () => {
@@ -206,19 +268,53 @@ describe('BflClient against the emulator: polls and downloads', function () {
       assert.equal(downloads().length, 3);
     });
 
-    it('gives BFL_DOWNLOAD naming the task when 5xx answers do not stop', async () => {
+    it('keeps asking through 5xx and 429s beyond the attempt limits: the result is billed already', async () => {
       fx.emulator.injectFault({ target: 'download', status: 500, count: 10 });
-      const { ready, result } = await download();
+      fx.emulator.injectFault({ target: 'download', status: 429, count: 10, retryAfterSeconds: 0 });
+      assert.ok(Buffer.isBuffer(await (await download()).result));
+      assert.equal(downloads().length, 21);
+    });
+
+    it('gives BFL_DOWNLOAD naming the task when 5xx answers do not stop, when task retries are limited', async () => {
+      fx.emulator.injectFault({ target: 'download', status: 500, count: 10 });
+      const { ready, result } = await download(clientOf(fx.emulator, { retry: LIMITED }));
       const error = await failureOf(result);
       assert.equal(error.code, 'BFL_DOWNLOAD');
       assert.equal(error.taskId, ready.id);
       assert.equal(downloads().length, FAST_RETRY.maxAttempts);
     });
 
-    it('gives BFL_DOWNLOAD once the 429s outlast the rate-limited attempts', async () => {
+    it('gives BFL_DOWNLOAD once the 429s outlast the rate-limited attempts, when task retries are limited', async () => {
       fx.emulator.injectFault({ target: 'download', status: 429, count: 10, retryAfterSeconds: 0 });
-      assert.equal((await failureOf((await download()).result)).code, 'BFL_DOWNLOAD');
+      assert.equal(
+        (await failureOf((await download(clientOf(fx.emulator, { retry: LIMITED }))).result)).code,
+        'BFL_DOWNLOAD',
+      );
       assert.equal(downloads().length, FAST_RETRY.maxRateLimitedAttempts);
+    });
+
+    for (const fault of ['download:truncated=short', 'download:truncated=length', 'download:break']) {
+      it(`asks again after ${fault}, and returns only a whole image`, async () => {
+        fx.emulator.injectFault(fault);
+        const image = await (await download()).result;
+        assert.ok(Buffer.isBuffer(image));
+        assert.equal((await sharp(image).stats()).isOpaque, true);
+        assert.equal(downloads().length, 2);
+        assert.deepEqual(
+          fx.emulator.faults.map((f) => f.fault),
+          [fault],
+        );
+      });
+    }
+
+    it('gives BFL_DOWNLOAD naming the task, within the attempts, when the image never decodes', async () => {
+      fx.emulator.injectFault('download:truncated=short:x10');
+      const { ready, result } = await download();
+      const error = await failureOf(result);
+      assert.equal(error.code, 'BFL_DOWNLOAD');
+      assert.equal(error.taskId, ready.id);
+      assert.match(error.message, /the image is incomplete or cannot be decoded/);
+      assert.equal(downloads().length, FAST_RETRY.maxAttempts);
     });
 
     it('says BFL_DOWNLOAD, asked once, for a status no row names', async () => {
@@ -241,16 +337,26 @@ describe('BflClient against the emulator: polls and downloads', function () {
     });
 
     it('asks again when the image breaks off', async () => {
-      const tiny = await fx.serve((res, n) => (n === 1 ? breakOff(res, 200, 'PNG') : res.end('whole image')));
+      const png = fx.images.image;
+      const tiny = await fx.serve((res, n) => (n === 1 ? breakOff(res, 200, 'PNG') : res.end(png)));
       const image = await clientOf(tiny.url).download('t', `${tiny.url}/results/t.png`, live());
-      assert.equal(String(image), 'whole image');
+      assert.deepEqual(image, png);
       assert.equal(tiny.seen.length, 2);
     });
 
     it('asks again when the image is empty', async () => {
-      const tiny = await fx.serve((res, n) => res.end(n === 1 ? '' : 'whole image'));
+      const png = fx.images.image;
+      const tiny = await fx.serve((res, n) => res.end(n === 1 ? '' : png));
       const image = await clientOf(tiny.url).download('t', `${tiny.url}/results/t.png`, live());
-      assert.equal(String(image), 'whole image');
+      assert.deepEqual(image, png);
+    });
+
+    it('does not take an error page served with 200 for the image', async () => {
+      const tiny = await fx.serve((res) => res.end('<html>Service Unavailable</html>'));
+      const error = await failureOf(clientOf(tiny.url).download('t', `${tiny.url}/results/t.png`, live()));
+      assert.equal(error.code, 'BFL_DOWNLOAD');
+      assert.match(error.message, /cannot be decoded/);
+      assert.equal(tiny.seen.length, FAST_RETRY.maxAttempts);
     });
 
     for (const [url, reason] of [

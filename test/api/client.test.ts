@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
+import { RequestAborted } from '../../lib/api/retry';
 import { isBflError } from '../../lib/errors';
 import { USER_AGENT } from '../../lib/package-info';
 import {
@@ -185,17 +186,38 @@ describe('BflClient against the emulator: submit and credits', function () {
       assert.equal(task.cost, null);
     });
 
-    it('leaves an abort to the job: it rejects with the abort, not a BflError', async () => {
+    const abortOf = (client: ReturnType<typeof clientOf>, signal: AbortSignal) =>
+      client.submitFill(PARAMETERS, fx.images, signal).then(
+        () => assert.fail('expected the abort'),
+        (reason: unknown) => reason,
+      );
+
+    it('leaves an abort to the job: it rejects with the abort, which says the task may exist once the body left', async () => {
       const controller = new AbortController();
       const tiny = await fx.serve(() => controller.abort());
-      const error = await clientOf(tiny.url)
-        .submitFill(PARAMETERS, fx.images, controller.signal)
-        .then(
-          () => assert.fail('expected the abort'),
-          (reason: unknown) => reason,
-        );
+      const error = await abortOf(clientOf(tiny.url), controller.signal);
       assert.equal(isBflError(error), false);
+      assert.ok(error instanceof RequestAborted);
+      assert.equal(error.taskMayExist, true);
       assert.equal(tiny.seen.length, 1);
+    });
+
+    it('says the task cannot exist when the abort comes while the connection is refused', async () => {
+      const controller = new AbortController();
+      // Once the refusal is judged, so the abort meets the client waiting to try again.
+      const onRefused = () => setImmediate(() => controller.abort());
+      diagnosticsChannel.subscribe('undici:client:connectError', onRefused);
+      try {
+        const client = clientOf(`http://127.0.0.1:${await freePort()}`, {
+          retry: { ...FAST_RETRY, baseDelayMs: 60_000 },
+        });
+        const error = await abortOf(client, controller.signal);
+        assert.ok(error instanceof RequestAborted);
+        assert.equal(error.taskMayExist, false);
+        assert.equal(error.lastFailure?.code, 'BFL_NETWORK');
+      } finally {
+        diagnosticsChannel.unsubscribe('undici:client:connectError', onRefused);
+      }
     });
   });
 
