@@ -18,6 +18,8 @@ export function tuningFromSettings(settings: unknown): AccountTuning {
   if (retryDelay !== undefined) tuning.retry = { baseDelayMs: retryDelay, maxDelayMs: retryDelay * 16 };
   const maxQueued = positiveNumber(read('bflConfigMaxQueued'));
   if (maxQueued !== undefined) tuning.maxQueued = Math.floor(maxQueued);
+  const journalCap = positiveNumber(read('bflConfigJournalCapMB'));
+  if (journalCap !== undefined) tuning.journalCapBytes = Math.round(journalCap * 1024 * 1024);
   const emulator = read('bflConfigEmulator');
   if (emulator && typeof emulator === 'object') tuning.emulator = emulator as AccountTuning['emulator'];
   return tuning;
