@@ -4,7 +4,7 @@
  * decides is in lib/; this file only translates.
  */
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
-import { BflError, invalidInput } from '../lib/errors';
+import { BflError, cancelledError, invalidInput } from '../lib/errors';
 import { Account } from '../lib/engine/account';
 import { fill, previewOf, resumeFill } from '../lib/engine/fill';
 import { Handover } from '../lib/engine/handover';
@@ -39,8 +39,13 @@ interface PreviewSource {
 type FillJobOfNode = NodeJob<FillMessage, PreviewSource>;
 
 /** What a node closing for a redeploy leaves its successor: a job under way, or a message not yet submitted. */
-type Handed =
-  { kind: 'job'; job: FillJobOfNode; journal?: () => Promise<void> } | { kind: 'requeue'; msg: FillMessage };
+type Handed = { kind: 'job' | 'requeue'; job: FillJobOfNode };
+
+/**
+ * One handover per runtime: Node-RED calls a node module's register once, but a test helper calls it for every
+ * flow it loads, and each would add a listener to the runtime's events.
+ */
+const handovers = new WeakMap<object, Handover<Handed>>();
 
 const CLOSE_GRACE_MS = 10_000;
 
@@ -80,29 +85,35 @@ export = function register(RED: NodeAPI): void {
    * Jobs of nodes closed for a redeploy, waiting for their successor; what no node takes once the deploy has
    * finished belonged to a node that was deleted or disabled.
    */
-  const handover = new Handover<Handed>((nodeId, items) => {
-    for (const item of items) {
-      if (item.kind === 'requeue') {
-        RED.log.warn(render(text('journal.dropped', { nodeId }), translate));
-        continue;
+  const handover =
+    handovers.get(RED.events) ??
+    new Handover<Handed>((nodeId, items) => {
+      for (const { kind, job } of items) {
+        if (kind === 'requeue') {
+          // Never submitted, and no node took it: its message fails as cancelled, as before durable jobs.
+          RED.log.warn(render(text('journal.dropped', { nodeId }), translate));
+          job.fail(cancelledError(), 'BFL_CANCELLED');
+          continue;
+        }
+        const waiting = job.waiting;
+        if (waiting?.ok) {
+          const metadata = (waiting.msg as FillMessage).bfl as { id: string; sampleUrl: string } | undefined;
+          RED.log.warn(
+            render(
+              text('journal.lost', { nodeId, taskId: metadata?.id ?? '', sampleUrl: metadata?.sampleUrl ?? '' }),
+              translate,
+            ),
+          );
+        } else if (!waiting) {
+          RED.log.warn(render(text('journal.stopped', { taskId: job.taskId ?? '' }), translate));
+        }
+        job.abandon();
       }
-      const { job } = item;
-      const waiting = job.waiting;
-      if (waiting?.ok) {
-        const metadata = (waiting.msg as FillMessage).bfl as { id: string; sampleUrl: string } | undefined;
-        RED.log.warn(
-          render(
-            text('journal.lost', { nodeId, taskId: metadata?.id ?? '', sampleUrl: metadata?.sampleUrl ?? '' }),
-            translate,
-          ),
-        );
-      } else if (!waiting) {
-        RED.log.warn(render(text('journal.stopped', { taskId: job.taskId ?? '' }), translate));
-      }
-      job.abandon();
-    }
-  });
-  RED.events.on('flows:started', () => handover.settle());
+    });
+  if (!handovers.has(RED.events)) {
+    handovers.set(RED.events, handover);
+    RED.events.on('flows:started', () => handover.settle());
+  }
 
   function BflFill(this: Node, config: BflFillDef): void {
     RED.nodes.createNode(this, config);
@@ -188,7 +199,7 @@ export = function register(RED: NodeAPI): void {
         job.succeed(msg, result);
       } catch (error) {
         if (job.requeued) {
-          handover.give(node.id, { kind: 'requeue', msg });
+          handover.give(node.id, { kind: 'requeue', job });
           return;
         }
         job.fail(error, error instanceof BflError ? error.code : 'ERROR');
@@ -296,7 +307,7 @@ export = function register(RED: NodeAPI): void {
       adopt: (item) => {
         if (item.kind === 'requeue') {
           // Not submitted yet: it follows this node's settings, as a message that arrives now.
-          node.receive(item.msg);
+          node.receive(item.job.msg);
           return;
         }
         jobs.add(item.job);

@@ -13,6 +13,9 @@ export interface Successor<T> {
 export class Handover<T> {
   private readonly live = new Map<string, Successor<T>>();
   private readonly waiting = new Map<string, T[]>();
+  /** Nodes closed since the last deploy finished, and nodes that deploy left without a successor. */
+  private readonly closed = new Set<string>();
+  private readonly orphaned = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -23,11 +26,15 @@ export class Handover<T> {
   /** A node started: it takes what its predecessor left, and anything handed over later. */
   register(id: string, successor: Successor<T>): () => void {
     this.live.set(id, successor);
+    this.closed.delete(id);
+    this.orphaned.delete(id);
     const left = this.waiting.get(id) ?? [];
     this.waiting.delete(id);
     for (const item of left) successor.adopt(item);
     return () => {
-      if (this.live.get(id) === successor) this.live.delete(id);
+      if (this.live.get(id) !== successor) return;
+      this.live.delete(id);
+      this.closed.add(id);
     };
   }
 
@@ -36,6 +43,12 @@ export class Handover<T> {
     const successor = this.live.get(id);
     if (successor) {
       successor.adopt(item);
+      return;
+    }
+    // A job that ends its own way to the handover (aborted while it was being prepared) after the deploy
+    // finished: no successor is coming.
+    if (this.orphaned.has(id)) {
+      this.onUnclaimed(id, [item]);
       return;
     }
     const items = this.waiting.get(id) ?? [];
@@ -53,6 +66,8 @@ export class Handover<T> {
     this.timer = undefined;
     const unclaimed = [...this.waiting];
     this.waiting.clear();
+    for (const id of this.closed) this.orphaned.add(id);
+    this.closed.clear();
     for (const [id, items] of unclaimed) this.onUnclaimed(id, items);
   }
 }
