@@ -186,6 +186,8 @@ export class Account {
     const service = await this.servicePromise.catch(() => undefined);
     await service?.close();
     await this.spend.flush();
+    // The journal's first read makes its directory; nothing of this account may still touch the disk after close.
+    await this.journal?.entries().catch(() => undefined);
     await this.releaseEmulator?.();
   }
 }

@@ -363,7 +363,7 @@ describe('daily credit limit: the service against the emulator', function () {
   afterEach(async () => {
     await service?.close();
     service = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   after(() => emulator.close());
 
