@@ -1,9 +1,9 @@
 /**
  * Closing a bfl-fill node in every phase of its jobs: deleted (a full deploy without it), disabled (its flow tab
  * disabled) and stopped (the flows stopped, no successor started). Each close must settle every message, leave
- * no timer, socket or listener behind (counted with process.getActiveResourcesInfo() against a baseline taken
- * before the flow was loaded) and finish well inside Node-RED's 15 s close timeout, also with 100 messages
- * waiting in the queue.
+ * no timer, socket or listener behind (handles counted with process.getActiveResourcesInfo(), listeners on the
+ * process and on Node-RED's runtime events, both against a baseline taken before the flow was loaded) and finish
+ * well inside Node-RED's 15 s close timeout, also with 100 messages waiting in the queue.
  *
  * How a job is held in each phase:
  * - preparing: every thread of libuv's pool is kept busy (pbkdf2), so sharp cannot decode the image yet;
@@ -150,6 +150,7 @@ describe('bfl-fill lifecycle: closing in every phase', function () {
     // Idle sockets of earlier tests (the emulator's keep-alive side) close within its keepAliveTimeout.
     await new Promise((resolve) => setTimeout(resolve, 50));
     baseline = activeResources();
+    baselineListeners = listeners();
     hooks.add(
       'onComplete.lifecycle',
       (event: { node: { id: string }; error?: { code?: string; message?: string } }) => {
@@ -203,9 +204,6 @@ describe('bfl-fill lifecycle: closing in every phase', function () {
     };
     const fill = { prompt: prompts[phase], outputFormat: 'png', timeout: 60 };
     await helper.load([configNode, fillNode], flowOf(fill, config), credentials);
-    // Listeners are counted from here: loading registers the node types again, and each registration adds the
-    // module's own flows:started listener (once per process in a real Node-RED).
-    baselineListeners = listeners();
     const send = () => node('fill').receive({ payload: image, mask });
     const faultApplied = (spec: string) => () => emulator.faults.some((f) => f.fault === spec);
     switch (phase) {

@@ -72,6 +72,8 @@ export interface NodeRedProcess {
   stop(): Promise<void>;
   /** SIGKILL at once, as a crash or a power cut would end it; resolves when the process is gone. */
   kill(): Promise<void>;
+  /** The process id of the Node-RED child (for /proc/<pid>/status); undefined if it could not be started. */
+  readonly pid: number | undefined;
 }
 
 export interface StartOptions {
@@ -186,5 +188,5 @@ export async function startNodeRedProcess(options: StartOptions): Promise<NodeRe
     if (!exited) child.kill('SIGKILL');
     await gone;
   };
-  return { url, output: () => text, waitFor, stop, kill };
+  return { url, output: () => text, waitFor, stop, kill, pid: child.pid };
 }
