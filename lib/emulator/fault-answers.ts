@@ -121,6 +121,16 @@ export function shapeAnswer(fault: ResolvedFault, ex: Exchange, tools: FaultTool
       }
       case 'unknown-status':
         return answerUnknownStatus(ex, fault.word ?? 'Queued', headers, body);
+      case 'delay': {
+        // Held as a slow gateway would hold it; a client that gives up first closes, and nothing is written.
+        const timer = setTimeout(() => {
+          if (res.destroyed) return;
+          res.writeHead(status, headers);
+          res.end(body);
+        }, fault.delayMs ?? 0);
+        res.once('close', () => clearTimeout(timer));
+        return status;
+      }
       case 'stall':
         if (fault.variant === 'body') {
           res.writeHead(status, headers);

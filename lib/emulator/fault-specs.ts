@@ -24,6 +24,7 @@ export const FAULT_APPLIES_TO: Readonly<Record<FaultKind, readonly FaultTarget[]
   '500-after-create': ['submit'],
   'rate-limit-storm': EVERY,
   restart: EVERY,
+  delay: EVERY,
 };
 
 export const FAULT_KINDS = Object.keys(FAULT_APPLIES_TO) as FaultKind[];
@@ -44,6 +45,8 @@ const ALIASES: Readonly<Record<string, FaultKind>> = {
 };
 
 const DEFAULT_STORM_COUNT = 5;
+const DEFAULT_DELAY_MS = 1000;
+const MAX_DELAY_MS = 600_000;
 const MAX_COUNT = 10_000;
 
 /** A fault with every argument filled in; `count` is how many requests it answers in a row. */
@@ -58,6 +61,8 @@ export interface ResolvedFault {
   variant: FaultVariant | null;
   /** The word an `unknown-status` poll answers. */
   word: string | null;
+  /** How long a `delay` holds its answer back; else null. */
+  delayMs: number | null;
 }
 
 export class FaultSpecError extends RangeError {}
@@ -130,6 +135,11 @@ export function resolveFault(fault: Fault): ResolvedFault {
     fail(`a ${kind} fault has ${variants ? `the variants ${variants.join(', ')}` : 'no variants'}`);
   }
   if (fault.word !== undefined && kind !== 'unknown-status') fail(`a ${kind} fault takes no word`);
+  const delay = fault.delayMs;
+  if (delay !== undefined && kind !== 'delay') fail(`a ${kind} fault takes no delay`);
+  if (delay !== undefined && (!Number.isInteger(delay) || delay < 0 || delay > MAX_DELAY_MS)) {
+    fail(`a delay is a whole number of milliseconds from 0 to ${MAX_DELAY_MS}`);
+  }
   return {
     target,
     kind,
@@ -138,6 +148,7 @@ export function resolveFault(fault: Fault): ResolvedFault {
     retryAfterSeconds: retry ?? null,
     variant: fault.variant ?? variants?.[0] ?? null,
     word: kind === 'unknown-status' ? checkWord(fault.word) : null,
+    delayMs: kind === 'delay' ? (delay ?? DEFAULT_DELAY_MS) : null,
   };
 }
 
@@ -146,6 +157,7 @@ export function describeFault(fault: ResolvedFault): string {
   let arg: string | number | null = null;
   if (fault.kind === 'rate-limit-storm') arg = fault.retryAfterSeconds;
   else if (fault.kind === 'unknown-status') arg = fault.word;
+  else if (fault.kind === 'delay') arg = fault.delayMs;
   else if (fault.variant !== null) arg = fault.variant;
   else if (fault.status !== null) arg = fault.status;
   return `${fault.target}:${fault.kind}${arg === null ? '' : `=${arg}`}`;
@@ -153,7 +165,8 @@ export function describeFault(fault: ResolvedFault): string {
 
 /**
  * `target:kind[=arg][:xN]`, e.g. `poll:reset-after`, `poll:status=503:x3` (or `poll:503:x3`), `download:expired=404`,
- * `submit:rate-limit-storm=2:x10`, `download:truncated=short`, `poll:unknown-status=Reasoning`, `poll:restart=forget`.
+ * `submit:rate-limit-storm=2:x10`, `download:truncated=short`, `poll:unknown-status=Reasoning`, `poll:restart=forget`,
+ * `submit:delay=1500`.
  * The count may also follow a space or stand right after the kind (`poll:503x3`).
  */
 const SPEC = /^([a-z]+):([a-z0-9-]+?)(?:=([A-Za-z0-9.]+?))?(?:[:\s]*x(\d+))?$/i;
@@ -194,6 +207,10 @@ function applyArgument(fault: Fault, kind: FaultKind, arg: string, text: string)
     case 'unknown-status':
       fault.word = arg.charAt(0).toUpperCase() + arg.slice(1);
       return;
+    case 'delay':
+      if (!/^\d+$/.test(arg)) fail(`"${text}": delay takes milliseconds`);
+      fault.delayMs = Number(arg);
+      return;
     default:
       if (!VARIANTS[kind]) fail(`"${text}": a ${kind} fault takes no argument`);
       fault.variant = arg.toLowerCase() as FaultVariant;
@@ -205,10 +222,14 @@ export function toResolvedFault(fault: Fault | string): ResolvedFault {
   return resolveFault(typeof fault === 'string' ? parseFaultSpec(fault) : fault);
 }
 
-/** Every kind on every endpoint it applies to, in each variant: what `faultRate` draws from by default. */
+/**
+ * Every failing kind on every endpoint it applies to, in each variant: what `faultRate` draws from by default. A
+ * delay is left out: its answer is correct, only late, and rehearsing lateness is asked for by name.
+ */
 export function everyFault(): ResolvedFault[] {
   const all: ResolvedFault[] = [];
   for (const kind of FAULT_KINDS) {
+    if (kind === 'delay') continue;
     const variants = VARIANTS[kind] ?? [undefined];
     const statuses = kind === 'expired' ? [403, 404] : [undefined];
     for (const target of FAULT_APPLIES_TO[kind]) {

@@ -107,7 +107,8 @@ export type FaultKind =
   | 'expired'
   | '500-after-create'
   | 'rate-limit-storm'
-  | 'restart';
+  | 'restart'
+  | 'delay';
 
 export type FaultVariant = 'headers' | 'body' | 'length' | 'short' | 'keep' | 'forget';
 
@@ -128,6 +129,8 @@ export interface Fault {
   variant?: FaultVariant;
   /** `unknown-status`: the in-progress word a poll answers, default 'Queued'. */
   word?: string;
+  /** `delay`: how long the whole, correct answer is held back, in ms (default 1000). */
+  delayMs?: number;
 }
 
 /** One fault as the emulator applied it, in the order applied. */

@@ -54,6 +54,7 @@ describe('emulator faults: the vocabulary', () => {
     assert.equal(described('poll:unknown-status'), 'poll:unknown-status=Queued');
     assert.equal(described('credits:rate-limit-storm=3'), 'credits:rate-limit-storm=3');
     assert.equal(described('download:break'), 'download:break');
+    assert.equal(described('submit:delay'), 'submit:delay=1000');
   });
 
   it('keeps the older Fault form: a status, or drop for a reset before the answer', () => {
@@ -65,6 +66,7 @@ describe('emulator faults: the vocabulary', () => {
       retryAfterSeconds: 2,
       variant: null,
       word: null,
+      delayMs: null,
     });
     assert.equal(resolveFault({ target: 'poll', status: 'drop', count: 3 }).kind, 'reset-before');
     assert.equal(resolveFault({ target: 'poll', status: 202 }).status, 202);
@@ -93,14 +95,31 @@ describe('emulator faults: the vocabulary', () => {
       assert.throws(() => resolveFault(fault as never), RangeError, JSON.stringify(fault));
       assert.throws(() => resolveFault(fault as never), message, JSON.stringify(fault));
     }
-    for (const spec of ['poll', 'poll:', 'poll:teapot', 'poll:reset-after=3', 'poll:status=abc', 'poll:503=1']) {
+    assert.equal(toResolvedFault('download:delay=250').delayMs, 250);
+    assert.equal(toResolvedFault('poll:delay').delayMs, 1000);
+    assert.throws(() => toResolvedFault({ target: 'poll', kind: 'delay', delayMs: -1 }), RangeError);
+    assert.throws(() => toResolvedFault({ target: 'poll', kind: 'stall', delayMs: 5 }), RangeError);
+    for (const spec of [
+      'poll',
+      'poll:',
+      'poll:teapot',
+      'poll:reset-after=3',
+      'poll:status=abc',
+      'poll:503=1',
+      'poll:delay=soon',
+    ]) {
       assert.throws(() => parseFaultSpec(spec), RangeError, spec);
     }
   });
 
-  it('lists every kind on every endpoint it applies to, in each variant, for the rate to draw from', () => {
+  it('lists every failing kind on every endpoint it applies to, in each variant, for the rate to draw from', () => {
     const all = everyFault();
-    for (const kind of FAULT_KINDS) {
+    assert.equal(
+      all.some((f) => f.kind === 'delay'),
+      false,
+      'a delay is not a failure',
+    );
+    for (const kind of FAULT_KINDS.filter((k) => k !== 'delay')) {
       for (const target of FAULT_APPLIES_TO[kind]) {
         assert.ok(
           all.some((f) => f.kind === kind && f.target === target),

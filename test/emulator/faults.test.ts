@@ -37,6 +37,24 @@ describe('emulator: injected faults', () => {
     assert.equal(emu.requests[0]!.status, 0);
   });
 
+  it('holds back a delayed submit answer while its task already exists, then answers it whole', async () => {
+    emu.injectFault('submit:delay=400');
+    let answered = false;
+    const reply = submit(emu, await basicBody()).then((r) => {
+      answered = true;
+      return r;
+    });
+    const task = await emu.waitForTask(() => true);
+    assert.equal(answered, false, 'the answer came with the task');
+    const { status, json } = await reply;
+    assert.equal(status, 200);
+    assert.equal((json as { id: string }).id, task.id);
+    assert.deepEqual(
+      emu.faults.map((f) => f.fault),
+      ['submit:delay=400'],
+    );
+  });
+
   it('does not consume a queued scenario with a faulted submit', async () => {
     emu.nextTask({ outcome: 'failed' });
     emu.injectFault({ target: 'submit', status: 500 });
