@@ -12,13 +12,14 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, statSync, watch } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import type { BflEmulator } from '../../lib/emulator';
 import { gradientPng, rectangleMask, startEmulator } from '../support/emulator';
+import { submittedEntry } from './durable-flow';
 import { startNodeRedProcess, type HttpAnswer, type NodeRedProcess } from './node-red-process';
 import { childEnv, nodeBinary, redJs, startPackedNodeRed, type Api, type PackedNodeRed } from './packed-node-red';
 
@@ -243,26 +244,6 @@ function secretsFlow(apiUrl: string, collector: string): Array<Record<string, un
 interface Report {
   kind: string;
   msg: Record<string, unknown>;
-}
-
-/** Resolves once `dir` holds a journal entry whose task has been submitted. */
-async function submittedEntry(dir: string): Promise<void> {
-  const found = () =>
-    readdirSync(dir)
-      .filter((file) => file.endsWith('.job.json'))
-      .some((name) => {
-        try {
-          return (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { state?: string }).state === 'submitted';
-        } catch {
-          return false;
-        }
-      });
-  const watcher = watch(dir);
-  try {
-    while (!found()) await once(watcher, 'change');
-  } finally {
-    watcher.close();
-  }
 }
 
 describe('packed package in a real Node-RED: the API key and the webhook secret stay secret', function () {
