@@ -17,6 +17,7 @@ import type { BflEmulator, EmulatorOptions } from '../emulator';
 import { DEFAULT_EMULATOR_KEY } from '../emulator/key';
 import { CONFIG_FIELDS, readBoolean, readChoice, readNumber } from '../fields';
 import { text } from '../messages';
+import type { TaskSlots } from './queue';
 import { FillService } from './service';
 import { SpendLedger } from './budget';
 import { Journal, type JournalEntry } from './journal';
@@ -81,6 +82,12 @@ export function resolveAccount(settings: AccountSettings): ResolvedAccount {
 }
 
 /**
+ * The task slots of the newest account of each state directory (one per config node id): a redeployed config
+ * node's account takes over the count of the tasks its predecessor still runs.
+ */
+const newestSlots = new Map<string, TaskSlots>();
+
+/**
  * A config node's live account. `service()` waits for the emulator when there is one; close() stops the
  * connection pools and releases the emulator.
  */
@@ -93,6 +100,7 @@ export class Account {
   private readonly journalClaims = new Set<string>();
   private readonly servicePromise: Promise<FillService>;
   private releaseEmulator: (() => Promise<void>) | undefined;
+  private forget: (service: FillService | undefined) => void = () => undefined;
   private closed = false;
 
   constructor(settings: AccountSettings, tuning: AccountTuning = {}) {
@@ -124,6 +132,19 @@ export class Account {
           budget: this.spend,
         }),
     );
+    const { stateDir } = tuning;
+    if (stateDir !== undefined) {
+      this.servicePromise.then(
+        (service) => {
+          newestSlots.get(stateDir)?.passOn(service.slots);
+          newestSlots.set(stateDir, service.slots);
+        },
+        () => undefined,
+      );
+      this.forget = (service) => {
+        if (newestSlots.get(stateDir) === service?.slots) newestSlots.delete(stateDir);
+      };
+    }
     // Callers await service(); this keeps a failed emulator start from being an unhandled rejection meanwhile.
     this.servicePromise.catch(() => undefined);
   }
@@ -185,6 +206,7 @@ export class Account {
     this.closed = true;
     const service = await this.servicePromise.catch(() => undefined);
     await service?.close();
+    this.forget(service);
     await this.spend.flush();
     // The journal's first read makes its directory; nothing of this account may still touch the disk after close.
     await this.journal?.entries().catch(() => undefined);

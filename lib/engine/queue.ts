@@ -13,6 +13,8 @@ interface Waiter {
 export class TaskSlots {
   private activeCount = 0;
   private readonly waiters: Waiter[] = [];
+  /** The slots that took over from these (a redeployed config node): what ends here frees a slot there. */
+  private successor: TaskSlots | undefined;
 
   constructor(
     readonly limit: number,
@@ -66,16 +68,36 @@ export class TaskSlots {
     return this.releaser();
   }
 
+  /**
+   * For a redeployed config node: the tasks still active here (jobs handed to the successors of its fill
+   * nodes) count against `successor`'s limit until they end, so old and new together never run more than the
+   * account allows. Jobs still waiting here were requeued through the new nodes, which wait there instead.
+   */
+  passOn(successor: TaskSlots): void {
+    if (successor === this || this.successor) return;
+    this.successor = successor;
+    successor.activeCount += this.activeCount;
+  }
+
   private releaser(): ReleaseSlot {
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      // The slot passes straight to the next waiter, so the active count never dips and climbs in between;
-      // a slot taken over the limit (adopt) is given up instead.
-      const next = this.activeCount <= this.limit ? this.waiters.shift() : undefined;
-      if (next) next.grant(this.releaser());
-      else this.activeCount -= 1;
+      this.free();
     };
+  }
+
+  private free(): void {
+    if (this.successor) {
+      this.activeCount -= 1;
+      this.successor.free();
+      return;
+    }
+    // The slot passes straight to the next waiter, so the active count never dips and climbs in between;
+    // a slot taken over the limit (adopt) is given up instead.
+    const next = this.activeCount <= this.limit ? this.waiters.shift() : undefined;
+    if (next) next.grant(this.releaser());
+    else this.activeCount -= 1;
   }
 }

@@ -67,3 +67,42 @@ describe('task slots: adopted tasks', () => {
     assert.equal(slots.active, 0);
   });
 });
+
+describe('task slots: a redeployed account', () => {
+  it('counts the tasks its predecessor still runs, and frees a slot as each of them ends', async () => {
+    const signal = new AbortController().signal;
+    const before = new TaskSlots(2, 10);
+    const first = await before.acquire(signal);
+    const second = await before.acquire(signal);
+    const after = new TaskSlots(2, 10);
+    before.passOn(after);
+    assert.equal(after.active, 2);
+    let started = false;
+    const waiting = after.acquire(signal).then((release) => ((started = true), release));
+    await Promise.resolve();
+    assert.equal(started, false, 'a third task ran beside the two of the old account');
+    first();
+    first();
+    const release = await waiting;
+    assert.equal(after.active, 2);
+    second();
+    assert.equal(after.active, 1);
+    release();
+    assert.equal(after.active, 0);
+    assert.equal(before.active, 0);
+  });
+
+  it('passes on along a chain of redeploys', async () => {
+    const signal = new AbortController().signal;
+    const first = new TaskSlots(1, 10);
+    const release = await first.acquire(signal);
+    const second = new TaskSlots(1, 10);
+    first.passOn(second);
+    const third = new TaskSlots(1, 10);
+    second.passOn(third);
+    assert.equal(third.active, 1);
+    release();
+    assert.equal(third.active, 0);
+    assert.equal(second.active, 0);
+  });
+});

@@ -16,7 +16,7 @@ import { keyFingerprint } from '../../lib/engine/journal';
 import { resolveImageOptions } from '../../lib/fields';
 import { planInputs } from '../../lib/image';
 import { FILL_PARAMETERS, TEST_KEY, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
-import { configNode, fillNode, flow, helper, node, settings, unloadFlows } from './flow';
+import { configNode, fillNode, flow, helper, nextOutputs, node, settings, unloadFlows } from './flow';
 
 helper.init(require.resolve('node-red'));
 
@@ -90,6 +90,23 @@ describe('bfl-fill node: jobs a previous process left in the journal', function 
         if (said.includes(part)) resolve(said);
       }),
     );
+
+  it('counts the tasks of a redeployed config node against the new one’s limit', async () => {
+    const image = await gradientPng(32, 24);
+    const mask = await rectangleMask(32, 24, { left: 4, top: 4, width: 8, height: 8 });
+    const config = { ...account(), maxConcurrent: 1 };
+    emulator.nextTask({ processingMs: 2000 });
+    await helper.load([configNode, fillNode], flow({ outputFormat: 'png' }, config), credentials);
+    node('fill').receive({ payload: image, mask, topic: 'first' });
+    await emulator.waitForTask();
+    // The config node changed: Node-RED restarts it and the fill node that uses it; the job goes on.
+    await helper.setFlows(flow({ outputFormat: 'png' }, { ...config, name: 'renamed' }), 'nodes', credentials);
+    const outputs = nextOutputs(2);
+    node('fill').receive({ payload: image, mask, topic: 'second' });
+    assert.deepEqual((await outputs).map((msg) => msg.topic).sort(), ['first', 'second']);
+    const [first, second] = [...emulator.tasks.values()];
+    assert.ok(first!.completedAt !== null && second!.submittedAt >= first!.completedAt, 'two tasks ran at once');
+  });
 
   it('resumes a submitted task and sends its result with the kept properties and msg.bfl.resumed', async () => {
     const task = await submit();
