@@ -8,9 +8,9 @@ import { blobPath, makeBlob, type Blob, type DeliverySigner } from './delivery';
 import { composeOutput } from './images';
 import type { Config } from './options';
 import { errorDetails, STATUS, TERMINAL_STATUSES, upsamplePrompt, type ResolvedScenario } from './scenarios';
-import type { EmulatorTask } from './types';
+import type { DeliveredWebhook, EmulatorTask } from './types';
 import type { FillParams } from './validation';
-import { legacyPayload, WebhookSender } from './webhooks';
+import { forgedPayload, legacyPayload, WebhookSender } from './webhooks';
 
 /** What the emulator knows about a task beyond the public EmulatorTask. */
 interface TaskState {
@@ -50,6 +50,8 @@ function summariseBody(body: Record<string, unknown>): Record<string, unknown> {
     const value = copy[field];
     if (typeof value === 'string') copy[field] = `<base64 ${value.length} chars>`;
   }
+  // What tests and logs may see of a task must not hand out the receiver's secret.
+  if (typeof copy.webhook_secret === 'string') copy.webhook_secret = '<secret>';
   return copy;
 }
 
@@ -62,6 +64,10 @@ export class TaskLifecycle {
 
   private readonly states = new Map<string, TaskState>();
   private readonly webhooks = new WebhookSender();
+  /** Tasks the API origin answers polls for: their submit answer named no polling URL. */
+  readonly servedOnApi = new Set<string>();
+  /** Every webhook posted, in order. */
+  readonly deliveredWebhooks: DeliveredWebhook[] = [];
   private waiters: Waiter[] = [];
   private closed = false;
 
@@ -167,6 +173,7 @@ export class TaskLifecycle {
   /** Forgets every task; waiters keep waiting for tasks still to come. */
   reset(): void {
     this.forget();
+    this.deliveredWebhooks.length = 0;
     this.blobs.clear();
     this.blobTasks.clear();
   }
@@ -177,6 +184,7 @@ export class TaskLifecycle {
    */
   forget(): void {
     this.stopAll();
+    this.servedOnApi.clear();
     this.states.clear();
     this.tasks.clear();
   }
@@ -253,18 +261,38 @@ export class TaskLifecycle {
     if (status === STATUS.ready && state.blobPath) {
       state.sampleUrl = this.signer.sign(state.blobPath, task.outputFormat, completedAt, this.deliveryUrl);
     }
-    if (state.webhookUrl !== null && status !== STATUS.notFound) {
-      const url = state.webhookUrl;
+    if (state.webhookUrl !== null && status !== STATUS.notFound && !scenario.webhook.drop) {
       // Deferred: a task moderated at submit must not call back before its submit was answered.
-      setImmediate(() => {
-        if (!this.live(state)) return;
-        const body = this.resultBody(state, false);
-        const payload = this.config.webhookStyle === 'legacy' ? legacyPayload(body) : body;
-        const copies = this.config.webhookDuplicates ? 2 : 1;
-        for (let i = 0; i < copies; i++) void this.webhooks.send(url, payload, state.webhookSecret);
-      });
+      const delayMs = scenario.webhook.delayMs ?? 0;
+      if (delayMs > 0) this.webhooks.later(delayMs, () => this.sendWebhook(state));
+      else setImmediate(() => this.sendWebhook(state));
     }
     this.notifyWaiters(task);
+  }
+
+  private sendWebhook(state: TaskState): void {
+    if (!this.live(state) || state.webhookUrl === null) return;
+    const { scenario, task } = state;
+    const url = state.webhookUrl;
+    const body = this.resultBody(state, false) as unknown as Record<string, unknown>;
+    const style = scenario.webhook.style ?? this.config.webhookStyle;
+    const payload = style === 'legacy' ? legacyPayload(body as unknown as ResultBody) : body;
+    const post = (content: Record<string, unknown>, secret: string | null, forged: boolean): void => {
+      const record: DeliveredWebhook = {
+        taskId: task.id,
+        url,
+        status: task.status,
+        style,
+        forged,
+        sentAt: Date.now(),
+        answer: 0,
+      };
+      this.deliveredWebhooks.push(record);
+      void this.webhooks.send(url, content, secret).then((answer) => (record.answer = answer));
+    };
+    if (scenario.webhook.forge) post(forgedPayload(payload), `forged-${randomUUID()}`, true);
+    const copies = this.config.webhookDuplicates || scenario.webhook.duplicate ? 2 : 1;
+    for (let i = 0; i < copies; i++) post(payload, state.webhookSecret, false);
   }
 
   /** The six-key ResultResponse every poll answers with; `resign` gives a Ready task a freshly signed URL. */
