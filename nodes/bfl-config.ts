@@ -79,7 +79,10 @@ export = function register(RED: NodeAPI): void {
     if (typeof config.webhookUrl !== 'string' || config.webhookUrl.trim() === '') return undefined;
     const secret = generateWebhookSecret();
     // Saved with the next deploy; until then a restart makes a new one, and the fallback poll covers the gap.
-    RED.nodes.addCredentials(node.id, { ...node.credentials, webhookSecret: secret });
+    // Not kept: it still serves this run; jobs of a later one find their webhooks refused and poll.
+    Promise.resolve(RED.nodes.addCredentials(node.id, { ...node.credentials, webhookSecret: secret })).catch(
+      (error: unknown) => node.warn(errorMessage(error, translate)),
+    );
     node.credentials = { ...node.credentials, webhookSecret: secret };
     return secret;
   }
@@ -113,7 +116,7 @@ export = function register(RED: NodeAPI): void {
     if (account instanceof Account && account.webhooks) {
       const removeReceiver = addReceiver(RED, config.id, account.webhooks);
       // Until the account has closed: jobs handed to redeployed nodes still wait for their webhooks on it.
-      account.closed.then(removeReceiver, removeReceiver);
+      void account.closed.then(removeReceiver);
     }
     if (account instanceof Account && account.spend.unreadable) {
       const stateDir = stateDirOf(RED, config.id);

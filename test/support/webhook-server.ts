@@ -21,7 +21,8 @@ export interface WebhookServer {
 }
 
 export async function startWebhookServer(secret: string): Promise<WebhookServer> {
-  let receiver: WebhookReceiver | undefined;
+  // Made once the port is known: its URL names it.
+  const served: { receiver?: WebhookReceiver } = {};
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (!path.startsWith(RECEIVER_PATH)) {
@@ -30,12 +31,13 @@ export async function startWebhookServer(secret: string): Promise<WebhookServer>
     }
     const token = path.slice(RECEIVER_PATH.length + 1) || undefined;
     if (req.method === 'GET') serveWebhookProbe(res);
-    else serveWebhook(receiver ? [receiver] : [], token, req, res);
+    else serveWebhook(served.receiver ? [served.receiver] : [], token, req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
-  receiver = new WebhookReceiver({ url: `${origin}${RECEIVER_PATH}`, secret });
+  const receiver = new WebhookReceiver({ url: `${origin}${RECEIVER_PATH}`, secret });
+  served.receiver = receiver;
   return {
     receiver,
     url: receiver.url,
