@@ -167,6 +167,14 @@ export class BflEmulator {
     return this.lifecycle.waitFor(predicate);
   }
 
+  /**
+   * Resolves once a webhook posted from now on that matches has its receiver's answer (in `webhooks[i].answer`;
+   * 0 when the call failed), e.g. `w => w.forged` to see a forgery refused.
+   */
+  waitForWebhook(predicate: (webhook: DeliveredWebhook) => boolean = () => true): Promise<void> {
+    return this.lifecycle.webhookAnswered(predicate);
+  }
+
   reset(): void {
     this.lifecycle.reset();
     this.requests.length = 0;

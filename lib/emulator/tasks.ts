@@ -68,6 +68,7 @@ export class TaskLifecycle {
   readonly servedOnApi = new Set<string>();
   /** Every webhook posted, in order. */
   readonly deliveredWebhooks: DeliveredWebhook[] = [];
+  private webhookWaiters: { predicate: (webhook: DeliveredWebhook) => boolean; resolve: () => void }[] = [];
   private waiters: Waiter[] = [];
   private closed = false;
 
@@ -163,6 +164,11 @@ export class TaskLifecycle {
   waitFor(predicate: (task: EmulatorTask) => boolean): Promise<EmulatorTask> {
     for (const task of this.tasks.values()) if (predicate(task)) return Promise.resolve(task);
     return new Promise((resolve) => this.waiters.push({ predicate, resolve }));
+  }
+
+  /** Resolves once a webhook that matches has been answered by its receiver (or failed: answer 0). */
+  webhookAnswered(predicate: (webhook: DeliveredWebhook) => boolean): Promise<void> {
+    return new Promise((resolve) => this.webhookWaiters.push({ predicate, resolve }));
   }
 
   /** The task whose result `path` is, if it is known. */
@@ -288,7 +294,14 @@ export class TaskLifecycle {
         answer: 0,
       };
       this.deliveredWebhooks.push(record);
-      void this.webhooks.send(url, content, secret).then((answer) => (record.answer = answer));
+      void this.webhooks.send(url, content, secret).then((answer) => {
+        record.answer = answer;
+        this.webhookWaiters = this.webhookWaiters.filter((waiter) => {
+          if (!waiter.predicate(record)) return true;
+          waiter.resolve();
+          return false;
+        });
+      });
     };
     if (scenario.webhook.forge) post(forgedPayload(payload), `forged-${randomUUID()}`, true);
     const copies = this.config.webhookDuplicates || scenario.webhook.duplicate ? 2 : 1;

@@ -6,7 +6,9 @@ import type { JobPhase } from '../../lib/engine/phases';
 import type { BflError } from '../../lib/errors';
 import { resolveImageOptions } from '../../lib/fields';
 import { planInputs, type PreparedImages } from '../../lib/image';
-import { FILL_PARAMETERS, fastService, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
+import { BflClient } from '../../lib/api/client';
+import { emulatorEndpoint } from '../../lib/api/regions';
+import { FILL_PARAMETERS, TEST_KEY, fastService, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
 import { startWebhookServer, type WebhookServer } from '../support/webhook-server';
 
 const SECRET = 'whsec-engine-test-0123456789abcdef';
@@ -55,7 +57,9 @@ describe('fill service with webhooks', function () {
   };
 
   it('asks for a webhook with its own URL and the secret, and finishes on it without a single poll', async () => {
+    const answered = emulator.waitForWebhook();
     const result = await run();
+    await answered;
     assert.equal(polls(), 0);
     const task = [...emulator.tasks.values()][0]!;
     assert.equal(result.metadata.id, task.id);
@@ -76,9 +80,11 @@ describe('fill service with webhooks', function () {
   });
 
   it('takes the legacy payload (task_id, SUCCESS) and ignores the duplicate', async () => {
+    let seen = 0;
+    const both = emulator.waitForWebhook(() => ++seen === 2);
     await run({ prompt: 'x [emulate:webhook=legacy,duplicate]' });
     assert.equal(polls(), 0);
-    await emulator.waitForTask(() => emulator.webhooks.length === 2 && emulator.webhooks.every((w) => w.answer));
+    await both;
     assert.deepEqual(
       emulator.webhooks.map((w) => [w.style, w.answer]),
       [
@@ -89,13 +95,18 @@ describe('fill service with webhooks', function () {
   });
 
   it('refuses a forged webhook (wrong secret, foreign result URL) and downloads only the real result', async () => {
+    const refused = emulator.waitForWebhook((w) => w.forged);
     const result = await run({ prompt: 'x [emulate:webhook=forge]' });
-    const forged = emulator.webhooks.find((w) => w.forged)!;
-    assert.ok(forged);
     assert.ok(result.metadata.sampleUrl.startsWith(emulator.deliveryUrl));
     assert.equal(polls(), 0);
-    await emulator.waitForTask(() => forged.answer !== 0);
-    assert.equal(forged.answer, 401);
+    await refused;
+    assert.deepEqual(
+      emulator.webhooks.map((w) => [w.forged, w.answer]),
+      [
+        [true, 401],
+        [false, 200],
+      ],
+    );
   });
 
   it('ends with the terminal status a webhook announces, as a poll would', async () => {
@@ -134,6 +145,30 @@ describe('fill service with webhooks', function () {
     const result = await job;
     assert.ok(result.metadata.sampleUrl.startsWith(emulator.deliveryUrl));
     assert.ok(polls() >= 1);
+  });
+
+  it('resumes a task after a restart with one poll at once, making up for the webhook lost meanwhile', async () => {
+    // The previous process submitted it and then stopped: its webhook found nobody waiting.
+    const client = new BflClient({ endpoint: emulatorEndpoint(emulator), apiKey: TEST_KEY });
+    const token = 'ab'.repeat(16);
+    try {
+      const answered = emulator.waitForWebhook();
+      const task = await client.submitFill(FILL_PARAMETERS, images, new AbortController().signal, {
+        url: `${hooks.url}/${token}`,
+        secret: SECRET,
+      });
+      await answered;
+      assert.equal(emulator.webhooks[0]!.answer, 200, 'answered, and ignored: no job knew the token');
+      const result = await service.resume(
+        { ...task, webhookToken: token },
+        { parameters: FILL_PARAMETERS, submittedAt: Date.now(), timeoutMs: 10_000 },
+        new AbortController().signal,
+      );
+      assert.equal(result.metadata.id, task.id);
+      assert.equal(polls(), 1);
+    } finally {
+      await client.close();
+    }
   });
 
   it('works with the submit answer that has no polling_url, webhook and fallback alike', async () => {
