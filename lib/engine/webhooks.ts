@@ -124,6 +124,11 @@ export class WebhookReceiver {
     return expectation;
   }
 
+  /** Whether a job waits for a webhook with this token. */
+  knows(token: string | undefined): boolean {
+    return token !== undefined && this.waiting.has(token);
+  }
+
   /** Jobs waiting for a webhook now (tests and close use it). */
   get size(): number {
     return this.waiting.size;

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { MAX_WEBHOOK_BYTES } from '../../lib/engine/webhook-http';
-import { generateWebhookSecret, type WebhookExpectation, type WebhookNews } from '../../lib/engine/webhooks';
+import type { AddressInfo } from 'node:net';
+import { MAX_WEBHOOK_BYTES, serveWebhook } from '../../lib/engine/webhook-http';
+import {
+  WebhookReceiver,
+  generateWebhookSecret,
+  type WebhookExpectation,
+  type WebhookNews,
+} from '../../lib/engine/webhooks';
 import { readWebhookPayload } from '../../lib/api/webhook-payload';
 import { RECEIVER_PATH, startWebhookServer, type WebhookServer } from '../support/webhook-server';
 
@@ -109,6 +115,39 @@ describe('webhook receiver', () => {
       assert.equal(hooks.receiver.size, 0);
     } finally {
       await hooks.close();
+    }
+  });
+
+  it('gives a webhook to whichever of two receivers with the same secret waits for its job (a redeploy)', async () => {
+    const old = new WebhookReceiver({ url: 'http://127.0.0.1:9/bfl/webhook/cfg', secret: SECRET });
+    const successor = new WebhookReceiver({ url: 'http://127.0.0.1:9/bfl/webhook/cfg', secret: SECRET });
+    const server = http.createServer((req, res) => {
+      const token = new URL(req.url ?? '/', 'http://x').pathname.split('/')[4];
+      serveWebhook([successor, old], token, req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const handedOver = old.expect();
+      handedOver.forTask('task-1');
+      const { port } = server.address() as AddressInfo;
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`http://127.0.0.1:${port}/bfl/webhook/cfg/${handedOver.token}`, {
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json', 'x-webhook-secret': SECRET },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(READY('task-1')));
+      });
+      assert.equal(status, 200);
+      assert.equal((await handedOver.news).kind, 'ready');
+      handedOver.dispose();
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
