@@ -54,10 +54,12 @@ describe('bfl-config webhooks in a flow', function () {
   it('finishes a fill on its webhook without a poll, and the secret appears nowhere in the msg', async () => {
     const secret = 'whsec-flow-test-aaaabbbbccccdddd';
     await load({ region: 'emulator', webhookUrl }, { webhookSecret: secret });
+    const emulator = (await runningLocalEmulator())!;
+    const answered = emulator.waitForWebhook();
     const output = nextOutput();
     node('fill').receive({ payload: picture, mask, topic: 't' });
     const msg = await output;
-    const emulator = (await runningLocalEmulator())!;
+    await answered;
     assert.equal(await polls(), 0);
     assert.equal(emulator.webhooks.length, 1);
     assert.equal(emulator.webhooks[0]!.answer, 200);
@@ -111,6 +113,29 @@ describe('bfl-config webhooks in a flow', function () {
       assert.match(error.message, /webhook URL/i);
       return true;
     });
+  });
+
+  it('keeps waiting for the webhook of a job handed over at a redeploy of the account and the fill node', async () => {
+    const secret = 'whsec-flow-redeploy-0000111122223333';
+    await load({ region: 'emulator', webhookUrl }, { webhookSecret: secret });
+    node('fill').receive({ payload: picture, mask, topic: 'kept', prompt: 'x [emulate:webhook=delay=300]' });
+    const emulator = (await runningLocalEmulator())!;
+    const answered = emulator.waitForWebhook();
+    await emulator.waitForTask();
+    // Both changed: the old account runs the job on, its receiver still listening beside the new one's.
+    await helper.setFlows(
+      flow({ outputFormat: 'png', name: 'changed' }, { region: 'emulator', webhookUrl, name: 'changed' }),
+      'full',
+      { cfg: { webhookSecret: secret } },
+    );
+    const msg = await nextOutput();
+    assert.equal(msg.topic, 'kept');
+    assert.equal(await polls(), 0);
+    await answered;
+    assert.deepEqual(
+      emulator.webhooks.map((w) => w.answer),
+      [200],
+    );
   });
 
   it('Check key says whether the receiver URL answers from this Node-RED', async () => {
