@@ -248,8 +248,17 @@ export class FillService {
     const wait = firstWaitMs ?? Math.max(0, startedAt + this.webhookFallbackMs - Date.now());
     const polling = new JobScope(signal);
     try {
-      const polled = this.pollUntilReady(task, polling.signal, onPhase, startedAt, wait);
       const announced = expectation.news.then((news) => this.readNews(news));
+      if (wait > 0) {
+        // Until the fallback, the job only waits: nothing is polled, and its status says so.
+        onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined, webhook: true });
+        const waited = sleep(wait, 'waited' as const, { signal: polling.signal });
+        const first = await Promise.race([waited, announced]);
+        if (first === 'poll-now') return await this.pollUntilReady(task, signal, onPhase, startedAt, 0);
+        if (first !== 'waited') return first;
+      }
+      // A webhook that comes while the job polls still ends the wait.
+      const polled = this.pollUntilReady(task, polling.signal, onPhase, startedAt, 0);
       const first = await Promise.race([polled, announced]);
       if (first !== 'poll-now') return first;
       polling.controller.abort();

@@ -73,7 +73,11 @@ describe('fill service with webhooks', function () {
   });
 
   it('polls after the fallback wait when the webhook is lost, and still gets the result', async () => {
-    const result = await run({ prompt: 'a red ball [emulate:webhook=drop]' });
+    const phases: JobPhase[] = [];
+    const result = await run({ prompt: 'a red ball [emulate:webhook=drop]' }, 10_000, (phase) => phases.push(phase));
+    // First it waits for the webhook, then it polls.
+    const waits = phases.filter((p) => p.phase === 'polling').map((p) => ('webhook' in p && p.webhook) === true);
+    assert.deepEqual(waits, [true, false]);
     assert.equal(emulator.webhooks.length, 0);
     assert.ok(polls() >= 1);
     assert.equal(result.metadata.id, [...emulator.tasks.values()][0]!.id);
