@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BflClient } from '../api/client';
 import { BflError, cancelledError, downloadError, timeoutError, type JobPoint } from '../errors';
-import { mayDeliverFromWebhook, type ApiEndpoint } from '../api/regions';
+import type { ApiEndpoint } from '../api/regions';
 import { RequestAborted, type RetryPolicy } from '../api/retry';
 import type { FillParameters, ReadyResult, SubmittedTask } from '../api/types';
 import type { PreparedImages } from '../image';
@@ -16,7 +16,8 @@ import { DEFAULT_POLL_SCHEDULE, expectedFinishMs, nextPollDelay, type PollSchedu
 import type { SpendGate } from './budget';
 import { JobScope } from './deadline';
 import { TaskSlots } from './queue';
-import type { WebhookExpectation, WebhookNews, WebhookReceiver } from './webhooks';
+import { webhookOrPolling } from './completion';
+import type { WebhookExpectation, WebhookReceiver } from './webhooks';
 
 /** What the flow gets in msg.bfl. */
 export interface FillMetadata {
@@ -230,13 +231,8 @@ export class FillService {
     return { ...task, webhookToken: expectation.token };
   }
 
-  /**
-   * The task's end, from whichever tells first: its webhook, or polling. With a webhook expected, the first poll
-   * waits until the task's expected finish plus a margin, so on the normal path no poll is sent at all; a lost or
-   * late webhook costs that wait, never the result. A webhook's result URL is downloaded only from a delivery
-   * host the endpoint allows; any other, and the job asks a poll for the result instead.
-   */
-  private async awaitReady(
+  /** The task's end: by polling, or with a webhook expected, by whichever tells first (./completion). */
+  private awaitReady(
     task: SubmittedTask,
     signal: AbortSignal,
     onPhase: PhaseListener,
@@ -245,33 +241,16 @@ export class FillService {
     expectation: WebhookExpectation | undefined,
   ): Promise<ReadyResult> {
     if (!expectation) return this.pollUntilReady(task, signal, onPhase, startedAt, firstWaitMs);
-    const wait = firstWaitMs ?? Math.max(0, startedAt + this.webhookFallbackMs - Date.now());
-    const polling = new JobScope(signal);
-    try {
-      const announced = expectation.news.then((news) => this.readNews(news));
-      if (wait > 0) {
-        // Until the fallback, the job only waits: nothing is polled, and its status says so.
-        onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined, webhook: true });
-        const waited = sleep(wait, 'waited' as const, { signal: polling.signal });
-        const first = await Promise.race([waited, announced]);
-        if (first === 'poll-now') return await this.pollUntilReady(task, signal, onPhase, startedAt, 0);
-        if (first !== 'waited') return first;
-      }
-      // A webhook that comes while the job polls still ends the wait.
-      const polled = this.pollUntilReady(task, polling.signal, onPhase, startedAt, 0);
-      const first = await Promise.race([polled, announced]);
-      if (first !== 'poll-now') return first;
-      polling.controller.abort();
-      return await this.pollUntilReady(task, signal, onPhase, startedAt, 0);
-    } finally {
-      polling.controller.abort();
-      polling.dispose();
-    }
-  }
-
-  private readNews(news: WebhookNews): ReadyResult | 'poll-now' {
-    if (news.kind === 'failed') throw news.error;
-    return mayDeliverFromWebhook(this.endpoint, news.result.sampleUrl) ? news.result : 'poll-now';
+    return webhookOrPolling(
+      {
+        expectation,
+        endpoint: this.endpoint,
+        waitMs: firstWaitMs ?? Math.max(0, startedAt + this.webhookFallbackMs - Date.now()),
+        poll: (pollSignal) => this.pollUntilReady(task, pollSignal, onPhase, startedAt, 0),
+        onWaiting: () => onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined, webhook: true }),
+      },
+      signal,
+    );
   }
 
   private async finish(
