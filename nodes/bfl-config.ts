@@ -113,6 +113,9 @@ export = function register(RED: NodeAPI): void {
       this.account = asBflError(error);
     }
     const account = this.account;
+    if (account instanceof Account && account.settings.webhookUrl && !account.webhooks) {
+      this.warn(render(text('config.webhookNoServer'), translate));
+    }
     if (account instanceof Account && account.webhooks) {
       const removeReceiver = addReceiver(RED, config.id, account.webhooks);
       // Until the account has closed: jobs handed to redeployed nodes still wait for their webhooks on it.

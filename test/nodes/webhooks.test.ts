@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { runningLocalEmulator } from '../../lib/engine/local-emulator';
 import { gradientPng, rectangleMask } from '../support/emulator';
+import type { NodeAPI } from 'node-red';
+import { webhookPath } from '../../nodes/webhook-routes';
 import { configNode, fillNode, flow, helper, nextOutput, node, settings, unloadFlows } from './flow';
 
 helper.init(require.resolve('node-red'));
@@ -157,5 +159,20 @@ describe('bfl-config webhooks in a flow', function () {
       .expect(200);
     assert.equal(wrong.body.webhook.reachable, false);
     assert.equal(wrong.body.webhook.status, 404);
+  });
+});
+
+describe('the webhook receiver path', () => {
+  const path = (httpNodeRoot: unknown) => webhookPath({ settings: { httpNodeRoot } } as unknown as NodeAPI, 'a1.b2');
+
+  it('lies below httpNodeRoot, as the http in nodes do', () => {
+    assert.equal(path(undefined), '/bfl/webhook/a1.b2');
+    assert.equal(path('/'), '/bfl/webhook/a1.b2');
+    assert.equal(path('/api/'), '/api/bfl/webhook/a1.b2');
+    assert.equal(path('api'), '/api/bfl/webhook/a1.b2');
+  });
+
+  it('is none when the HTTP node server is off', () => {
+    assert.equal(path(false), undefined);
   });
 });
