@@ -15,7 +15,7 @@ import { render, text } from '../lib/messages';
 import { errorMessage, runtimeTranslate } from './i18n';
 import { tuningFromSettings } from './settings';
 import type { BflConfigCredentials, BflConfigDef, BflConfigNode } from './types';
-import { addReceiver, webhookPath } from './webhook-routes';
+import { addReceiver, addWebhookRoutes, webhookPath } from './webhook-routes';
 
 const CHECK_KEY_TIMEOUT_MS = 15_000;
 const WEBHOOK_PROBE_TIMEOUT_MS = 5_000;
@@ -61,6 +61,7 @@ async function probeWebhook(url: string): Promise<{ url: string; reachable: bool
 
 export = function register(RED: NodeAPI): void {
   const translate = runtimeTranslate(RED);
+  addWebhookRoutes(RED);
 
   /** The check-key answer for a failure: the message in the runtime's language, and its key for the editor's. */
   function problemBody(problem: BflError): Record<string, unknown> {

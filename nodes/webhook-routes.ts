@@ -44,6 +44,11 @@ function table(RED: NodeAPI): Receivers | undefined {
   return known;
 }
 
+/** Adds the routes (once per HTTP node server), so Check key's probe is answered before any receiver exists. */
+export function addWebhookRoutes(RED: NodeAPI): void {
+  table(RED);
+}
+
 /** Serves `receiver` for the config node `configId` until the returned function is called. */
 export function addReceiver(RED: NodeAPI, configId: string, receiver: WebhookReceiver): () => void {
   const receivers = table(RED);
