@@ -66,6 +66,9 @@ export function serveWebhook(
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
+  // A caller that hung up must not turn the answer into an uncaught error.
+  res.on('error', () => undefined);
+  req.on('error', () => undefined);
   const header = req.headers['x-webhook-secret'];
   const accepting = receivers.filter((candidate) => candidate.accepts(header));
   // Both accounts of a redeploy may hold the same secret: the one whose job has the token hears it.

@@ -72,6 +72,27 @@ describe('webhook receiver over HTTP', () => {
     assert.equal(await heard(expectation), undefined);
   });
 
+  it('stops reading a body sent without a length once it passes the cap, and answers 413', async () => {
+    const { port } = new URL(hooks.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`http://127.0.0.1:${port}${path}`, {
+        method: 'POST',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'x-webhook-secret': SECRET },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write('{"id":"task-1","status":"Ready","padding":"');
+      // Chunked, in pieces: the receiver cannot know the size up front.
+      for (let sent = 0; sent <= MAX_WEBHOOK_BYTES; sent += 8192) req.write('x'.repeat(8192));
+    });
+    assert.equal(status, 413);
+    assert.equal(await heard(expectation), undefined);
+  });
+
   it('ignores, with a 2xx, webhooks for unknown tokens, other tasks and in-progress news', async () => {
     assert.equal((await hooks.post(`${RECEIVER_PATH}/${'0'.repeat(32)}`, READY('task-1'), SECRET)).status, 200);
     assert.equal((await hooks.post(RECEIVER_PATH, READY('task-1'), SECRET)).status, 200);
