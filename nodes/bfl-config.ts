@@ -79,8 +79,8 @@ export = function register(RED: NodeAPI): void {
     if (typeof given === 'string' && given !== '') return given;
     if (typeof config.webhookUrl !== 'string' || config.webhookUrl.trim() === '') return undefined;
     const secret = generateWebhookSecret();
-    // Saved with the next deploy; until then a restart makes a new one, and the fallback poll covers the gap.
-    // Not kept: it still serves this run; jobs of a later one find their webhooks refused and poll.
+    // Saved with the next deploy. Should Node-RED restart before that (or the save fail), a new one is made: the
+    // old tasks' webhooks are then refused, and their resumed jobs poll.
     Promise.resolve(RED.nodes.addCredentials(node.id, { ...node.credentials, webhookSecret: secret })).catch(
       (error: unknown) => node.warn(errorMessage(error, translate)),
     );

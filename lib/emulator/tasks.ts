@@ -280,9 +280,9 @@ export class TaskLifecycle {
     if (!this.live(state) || state.webhookUrl === null) return;
     const { scenario, task } = state;
     const url = state.webhookUrl;
-    const body = this.resultBody(state, false) as unknown as Record<string, unknown>;
+    const body = this.resultBody(state, false);
     const style = scenario.webhook.style ?? this.config.webhookStyle;
-    const payload = style === 'legacy' ? legacyPayload(body as unknown as ResultBody) : body;
+    const payload: Record<string, unknown> = style === 'legacy' ? legacyPayload(body) : { ...body };
     const post = (content: Record<string, unknown>, secret: string | null, forged: boolean): void => {
       const record: DeliveredWebhook = {
         taskId: task.id,
