@@ -107,6 +107,8 @@ export const CONFIG_FIELDS = {
   resumeJobs: { kind: 'boolean', default: true },
   // Credits per UTC day; empty or 0: no limit.
   dailyCreditLimit: { kind: 'number', min: 1, max: 1_000_000, default: '', zeroMeansEmpty: true, unit: 'credits' },
+  // The public base URL at which BFL reaches this Node-RED; empty: polling only.
+  webhookUrl: { kind: 'text', default: '' },
 } as const satisfies Record<string, Field>;
 
 export type FillFieldName = keyof typeof FILL_FIELDS;

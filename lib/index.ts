@@ -14,6 +14,8 @@ export {
   type FillServiceOptions,
 } from './engine/service';
 export { fill, type FillRequest } from './engine/fill';
+export { WebhookReceiver, generateWebhookSecret, type WebhookReceiverOptions } from './engine/webhooks';
+export { serveWebhook, serveWebhookProbe, MAX_WEBHOOK_BYTES } from './engine/webhook-http';
 export { Account, resolveAccount, type AccountSettings, type AccountTuning } from './engine/account';
 export { resolveFillSettings, resolveImageOptions, FILL_FIELDS, CONFIG_FIELDS, type RawFillInputs } from './fields';
 export {
@@ -27,4 +29,11 @@ export {
   type PreparedImages,
   type ImageLimits,
 } from './image';
-export { BflEmulator, DEFAULT_EMULATOR_KEY, type EmulatorOptions, type TaskScenario } from './emulator';
+export {
+  BflEmulator,
+  DEFAULT_EMULATOR_KEY,
+  type DeliveredWebhook,
+  type EmulatorOptions,
+  type TaskScenario,
+  type WebhookScenario,
+} from './emulator';

@@ -6,15 +6,19 @@ import { join } from 'node:path';
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
 import { asBflError, checkKeyTimeoutError, localise, type BflError } from '../lib/errors';
-import { Account } from '../lib/engine/account';
+import { request } from 'undici';
+import { Account, normaliseWebhookUrl } from '../lib/engine/account';
+import { generateWebhookSecret } from '../lib/engine/webhooks';
 import { spendFileIn, spentToday } from '../lib/engine/budget';
 import { CONFIG_FIELDS, readNumber } from '../lib/fields';
 import { render, text } from '../lib/messages';
 import { errorMessage, runtimeTranslate } from './i18n';
 import { tuningFromSettings } from './settings';
 import type { BflConfigCredentials, BflConfigDef, BflConfigNode } from './types';
+import { addReceiver, addWebhookRoutes, webhookPath } from './webhook-routes';
 
 const CHECK_KEY_TIMEOUT_MS = 15_000;
+const WEBHOOK_PROBE_TIMEOUT_MS = 5_000;
 /**
  * How long a closing config node waits for its account's connections to close before it reports done: enough
  * for aborted jobs to settle, short enough not to hold up a deploy for jobs handed to redeployed nodes.
@@ -44,8 +48,20 @@ function typedLimit(value: unknown): number | undefined {
   }
 }
 
+/** Whether the receiver URL answers a GET from this Node-RED, as BFL would reach it; the URL has no secret. */
+async function probeWebhook(url: string): Promise<{ url: string; reachable: boolean; status: number }> {
+  try {
+    const answer = await request(url, { method: 'GET', signal: AbortSignal.timeout(WEBHOOK_PROBE_TIMEOUT_MS) });
+    const body = await answer.body.text().catch(() => '');
+    return { url, reachable: answer.statusCode === 200 && body.includes('"bfl-config"'), status: answer.statusCode };
+  } catch {
+    return { url, reachable: false, status: 0 };
+  }
+}
+
 export = function register(RED: NodeAPI): void {
   const translate = runtimeTranslate(RED);
+  addWebhookRoutes(RED);
 
   /** The check-key answer for a failure: the message in the runtime's language, and its key for the editor's. */
   function problemBody(problem: BflError): Record<string, unknown> {
@@ -55,6 +71,21 @@ export = function register(RED: NodeAPI): void {
       key: problem.text.key,
       params: problem.text.params,
     };
+  }
+
+  /** The node's webhook secret; one is made and kept as its credential when it has none and needs one. */
+  function webhookSecretOf(node: BflConfigNode, config: BflConfigDef): string | undefined {
+    const given = node.credentials?.webhookSecret;
+    if (typeof given === 'string' && given !== '') return given;
+    if (typeof config.webhookUrl !== 'string' || config.webhookUrl.trim() === '') return undefined;
+    const secret = generateWebhookSecret();
+    // Saved with the next deploy. Should Node-RED restart before that (or the save fail), a new one is made: the
+    // old tasks' webhooks are then refused, and their resumed jobs poll.
+    Promise.resolve(RED.nodes.addCredentials(node.id, { ...node.credentials, webhookSecret: secret })).catch(
+      (error: unknown) => node.warn(errorMessage(error, translate)),
+    );
+    node.credentials = { ...node.credentials, webhookSecret: secret };
+    return secret;
   }
 
   function BflConfig(this: BflConfigNode, config: BflConfigDef): void {
@@ -68,9 +99,12 @@ export = function register(RED: NodeAPI): void {
           maxConcurrent: config.maxConcurrent,
           resumeJobs: config.resumeJobs,
           dailyCreditLimit: config.dailyCreditLimit,
+          webhookUrl: config.webhookUrl,
+          webhookSecret: webhookSecretOf(this, config),
         },
         {
           ...tuningFromSettings(RED.settings),
+          webhookPath: webhookPath(RED, config.id),
           stateDir: stateDirOf(RED, config.id),
           onJournalError: (error: unknown) =>
             this.warn(render(text('journal.writeFailed', { reason: errorMessage(error, translate) }), translate)),
@@ -80,6 +114,14 @@ export = function register(RED: NodeAPI): void {
       this.account = asBflError(error);
     }
     const account = this.account;
+    if (account instanceof Account && account.settings.webhookUrl && !account.webhooks) {
+      this.warn(render(text('config.webhookNoServer'), translate));
+    }
+    if (account instanceof Account && account.webhooks) {
+      const removeReceiver = addReceiver(RED, config.id, account.webhooks);
+      // Until the account has closed: jobs handed to redeployed nodes still wait for their webhooks on it.
+      void account.closed.then(removeReceiver);
+    }
     if (account instanceof Account && account.spend.unreadable) {
       const stateDir = stateDirOf(RED, config.id);
       const file = stateDir === undefined ? '' : spendFileIn(stateDir);
@@ -161,6 +203,7 @@ export = function register(RED: NodeAPI): void {
         baseUrl?: unknown;
         apiKey?: unknown;
         dailyCreditLimit?: unknown;
+        webhookUrl?: unknown;
       };
       const typedKey =
         typeof body.apiKey === 'string' && body.apiKey !== '' && body.apiKey !== '__PWRD__' ? body.apiKey : undefined;
@@ -179,6 +222,12 @@ export = function register(RED: NodeAPI): void {
         return;
       }
       const signal = AbortSignal.timeout(CHECK_KEY_TIMEOUT_MS);
+      const typedWebhookUrl = typeof body.webhookUrl === 'string' ? normaliseWebhookUrl(body.webhookUrl) : undefined;
+      const path = isNodeId(body.id) ? webhookPath(RED, body.id) : undefined;
+      const probe =
+        typedWebhookUrl !== undefined && path !== undefined
+          ? probeWebhook(`${typedWebhookUrl}${path}`)
+          : Promise.resolve(undefined);
       account
         .service()
         .then(async (service) => {
@@ -188,12 +237,13 @@ export = function register(RED: NodeAPI): void {
           return { credits, spend: { spent, limit: typedLimit(body.dailyCreditLimit) ?? null, resetsAt } };
         })
         .then(
-          ({ credits, spend }) => {
-            res.json({ credits, emulated: account.emulated, spend });
+          async ({ credits, spend }) => {
+            res.json({ credits, emulated: account.emulated, spend, webhook: (await probe) ?? null });
           },
-          (error: unknown) => {
+          async (error: unknown) => {
             const problem = signal.aborted ? checkKeyTimeoutError(CHECK_KEY_TIMEOUT_MS / 1000) : asBflError(error);
-            res.status(problem.code === 'BFL_AUTH' ? 403 : 502).json(problemBody(problem));
+            const webhook = (await probe) ?? null;
+            res.status(problem.code === 'BFL_AUTH' ? 403 : 502).json({ ...problemBody(problem), webhook });
           },
         )
         .finally(() => account.close())

@@ -20,6 +20,8 @@ export function tuningFromSettings(settings: unknown): AccountTuning {
   if (maxQueued !== undefined) tuning.maxQueued = Math.floor(maxQueued);
   const journalCap = positiveNumber(read('bflConfigJournalCapMB'));
   if (journalCap !== undefined) tuning.journalCapBytes = Math.round(journalCap * 1024 * 1024);
+  const webhookFallback = positiveNumber(read('bflConfigWebhookFallback'));
+  if (webhookFallback !== undefined) tuning.webhookFallbackMs = webhookFallback;
   const emulator = read('bflConfigEmulator');
   if (emulator && typeof emulator === 'object') tuning.emulator = emulator as AccountTuning['emulator'];
   return tuning;

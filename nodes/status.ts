@@ -21,7 +21,8 @@ export function statusView(activity: Activity, emulated: boolean): StatusView {
     case 'submitting':
       return { fill: 'blue', shape: 'ring', key: 'submitting' };
     case 'polling':
-      return { fill: 'blue', shape: 'dot', key: 'polling', params: { seconds: activity.seconds } };
+    case 'waiting':
+      return { fill: 'blue', shape: 'dot', key: activity.state, params: { seconds: activity.seconds } };
     case 'progress':
       return { fill: 'blue', shape: 'dot', key: 'progress', params: { percent: activity.percent } };
     case 'downloading':

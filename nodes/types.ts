@@ -9,6 +9,7 @@ export interface BflConfigDef extends NodeDef {
   maxConcurrent?: number | string;
   resumeJobs?: boolean | string;
   dailyCreditLimit?: number | string;
+  webhookUrl?: string;
 }
 
 export interface BflConfigCredentials {

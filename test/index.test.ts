@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as engine from '../lib/index';
 
 describe('the package entry', () => {
-  it('offers the engine: errors, client, service, account, the road, fields, images and the emulator', () => {
+  it('offers the engine: errors, client, service, account, the road, webhooks, fields, images and the emulator', () => {
     for (const name of [
       'BflError',
       'ERROR_CODES',
@@ -23,6 +23,9 @@ describe('the package entry', () => {
       'readImageInput',
       'BflEmulator',
       'emulatorEndpoint',
+      'WebhookReceiver',
+      'generateWebhookSecret',
+      'serveWebhook',
     ]) {
       assert.ok(name in engine, `lib/index exports ${name}`);
     }

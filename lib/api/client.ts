@@ -11,7 +11,7 @@ import { text } from '../messages';
 import { creditBalance, pollOutcome, queued, submittedTask } from './answers';
 import { exchange, failureCode, type Answer, type BodyKind, type ExchangeRequest, type Session } from './exchange';
 import type { ApiEndpoint } from './regions';
-import { fillRequestBody, type FillImages } from './request-body';
+import { fillRequestBody, type FillImages, type WebhookRequest } from './request-body';
 import { imageProblem } from './result-image';
 import {
   DEFAULT_RETRY_POLICY,
@@ -78,10 +78,16 @@ export class BflClient {
    * Submits one fill. Sent again only when it provably created no task: a 429, or a connection that never
    * opened. A 5xx, a dropped connection or a timeout after the body left may have been billed: never resent.
    * When the signal ends it, the RequestAborted says whether the body had started to go out (`taskMayExist`).
+   * With `webhook`, BFL is asked to announce the task's end there too.
    */
-  async submitFill(parameters: FillParameters, images: FillImages, signal: AbortSignal): Promise<SubmittedTask> {
+  async submitFill(
+    parameters: FillParameters,
+    images: FillImages,
+    signal: AbortSignal,
+    webhook?: WebhookRequest,
+  ): Promise<SubmittedTask> {
     const { baseUrl } = this.session.endpoint;
-    const body = fillRequestBody(parameters, images);
+    const body = fillRequestBody(parameters, images, webhook);
     // Set while an attempt's body is out and no answer has proved that it created no task.
     let taskMayExist = false;
     const request: ExchangeRequest<'json'> = {

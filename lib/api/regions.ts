@@ -23,6 +23,8 @@ export interface ApiEndpoint {
   trustBflHosts: boolean;
   /** True for the built-in emulator: nothing is billed. */
   emulated: boolean;
+  /** Origins whose result URLs a webhook may name besides BFL's delivery hosts (the emulator's delivery host). */
+  deliveryOrigins?: readonly string[];
 }
 
 export function isRegion(value: unknown): value is Region {
@@ -54,8 +56,14 @@ export function bflRegionEndpoint(region: 'global' | 'eu' | 'us'): ApiEndpoint {
  * The built-in emulator: its API origin, and its cluster origin (where its polling URLs point) may see the key,
  * as BFL's cluster hosts may for the real regions.
  */
-export function emulatorEndpoint(origins: { apiUrl: string; clusterUrl: string }): ApiEndpoint {
-  return { baseUrl: origins.apiUrl, trustedOrigins: [origins.clusterUrl], trustBflHosts: false, emulated: true };
+export function emulatorEndpoint(origins: { apiUrl: string; clusterUrl: string; deliveryUrl?: string }): ApiEndpoint {
+  return {
+    baseUrl: origins.apiUrl,
+    trustedOrigins: [origins.clusterUrl],
+    trustBflHosts: false,
+    emulated: true,
+    deliveryOrigins: origins.deliveryUrl === undefined ? [] : [new URL(origins.deliveryUrl).origin],
+  };
 }
 
 export function customEndpoint(baseUrl: string): ApiEndpoint {
@@ -82,4 +90,31 @@ export function mayReceiveKey(endpoint: ApiEndpoint, target: string | URL): bool
   if (origin === new URL(endpoint.baseUrl).origin) return true;
   if (endpoint.trustedOrigins.includes(origin)) return true;
   return endpoint.trustBflHosts && isBflApiHost(url);
+}
+
+/** BFL's result hosts: delivery.*.bfl.ai as documented, and the Azure blob stores seen in real answers. */
+function isBflDeliveryHost(url: URL): boolean {
+  const host = url.hostname.toLowerCase();
+  const bflDelivery = host.endsWith('.bfl.ai') && host.startsWith('delivery');
+  const azureBlob = /^bfldelivery[a-z0-9-]*\.blob\.core\.windows\.net$/.test(host);
+  return url.protocol === 'https:' && (bflDelivery || azureBlob);
+}
+
+/**
+ * Whether a result URL that came in a webhook may be downloaded. A webhook is news, not an authority: the URLs a
+ * poll answers come from the API itself, but a webhook's could name any host, so only BFL's delivery hosts (and
+ * for custom and emulated endpoints their own origins) are fetched; anything else is asked for by a poll.
+ */
+export function mayDeliverFromWebhook(endpoint: ApiEndpoint, target: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return false;
+  }
+  if (url.username || url.password) return false;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
+  if (endpoint.deliveryOrigins?.includes(url.origin)) return true;
+  if (!endpoint.trustBflHosts && !endpoint.emulated && url.origin === new URL(endpoint.baseUrl).origin) return true;
+  return isBflDeliveryHost(url);
 }

@@ -14,8 +14,17 @@ export interface FillImages {
   mask: Buffer;
 }
 
+/** Where BFL announces the task's end: the receiver's URL for this task, and the secret it sends back. */
+export interface WebhookRequest {
+  url: string;
+  secret: string;
+}
+
 /** The JSON fields of a fill request other than the images, with the API's names and JSON types. */
-export function fillRequestFields(parameters: FillParameters): Record<string, string | number | boolean> {
+export function fillRequestFields(
+  parameters: FillParameters,
+  webhook?: WebhookRequest,
+): Record<string, string | number | boolean> {
   const fields: Record<string, string | number | boolean> = {
     prompt: parameters.prompt,
     steps: parameters.steps,
@@ -25,6 +34,10 @@ export function fillRequestFields(parameters: FillParameters): Record<string, st
     prompt_upsampling: parameters.promptUpsampling,
   };
   if (parameters.seed !== undefined) fields.seed = parameters.seed;
+  if (webhook) {
+    fields.webhook_url = webhook.url;
+    fields.webhook_secret = webhook.secret;
+  }
   return fields;
 }
 
@@ -49,11 +62,15 @@ export interface StreamedBody {
   chunks: (onStart?: () => void) => Readable;
 }
 
-export function fillRequestBody(parameters: FillParameters, images: FillImages): StreamedBody {
+export function fillRequestBody(
+  parameters: FillParameters,
+  images: FillImages,
+  webhook?: WebhookRequest,
+): StreamedBody {
   const head = '{"image":"';
   const middle = '","mask":"';
   // The remaining fields follow the mask; stringify them once (they are small) and splice off the braces.
-  const tail = `",${JSON.stringify(fillRequestFields(parameters)).slice(1)}`;
+  const tail = `",${JSON.stringify(fillRequestFields(parameters, webhook)).slice(1)}`;
   const contentLength =
     Buffer.byteLength(head) +
     base64Length(images.image.length) +

@@ -23,6 +23,8 @@ export interface SubmittedTask {
   cost: number | null;
   inputMp: number | null;
   outputMp: number | null;
+  /** Set by the engine when the submit asked for a webhook: the job's correlation token in its webhook_url. */
+  webhookToken?: string;
 }
 
 /** The part of a Ready poll this client uses. */

@@ -35,6 +35,7 @@ Options:
 
 Prompt directives pick an outcome offline: ${DIRECTIVES.map((d) => `[emulate:${d}]`).join(' ')}
 and faults of one task: [emulate:fault=poll:reset-after:x2,download:expired] (target:kind[=arg][:xN]).
+and what happens to its webhook: [emulate:webhook=drop|duplicate|delay=ms|forge|legacy] (comma-separated).
 Fault kinds: ${FAULT_KINDS.join(', ')}.
 `;
 
@@ -160,7 +161,8 @@ function banner(emulator: BflEmulator, options: EmulatorOptions): string {
     `  Base URL  ${emulator.apiUrl}`,
     `  API key   ${keyHint}`,
     '',
-    `Prompt directives: ${DIRECTIVES.map((d) => `[emulate:${d}]`).join(' ')} [emulate:fault=poll:reset-after]`,
+    `Prompt directives: ${DIRECTIVES.map((d) => `[emulate:${d}]`).join(' ')} [emulate:fault=poll:reset-after]` +
+      ' [emulate:webhook=drop]',
     ...faultLines(emulator, options),
     'Press Ctrl+C to stop.',
   ].join('\n');

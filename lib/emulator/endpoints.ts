@@ -107,7 +107,10 @@ export class Endpoints {
       );
     }
 
-    const scenario = scenarios.peek({ processingMs: config.processingMs, cost: config.costPerImage }, params.prompt);
+    const scenario = scenarios.peek(
+      { processingMs: config.processingMs, cost: config.costPerImage, webhook: config.webhook },
+      params.prompt,
+    );
     const charge = scenario.cost ?? 0;
     const balance = accounts.credits(key);
     if (balance < charge) {
@@ -130,6 +133,8 @@ export class Endpoints {
     }
     const mp = megapixels(task.width, task.height);
     if (params.webhookUrl !== null && config.webhookResponse) {
+      // The answer names no polling URL: the generic GET /v1/get_result?id= on the API origin must serve it.
+      tasks.servedOnApi.add(task.id);
       ex.json(200, {
         id: task.id,
         status: task.status,
@@ -149,11 +154,15 @@ export class Endpoints {
     }
   }
 
-  /** `onCluster` is false on the API origin, which never owns a task, as with BFL's global endpoint. */
+  /**
+   * `onCluster` is false on the API origin, which owns only the tasks whose submit answer named no polling URL
+   * (the webhook answer), as with BFL's global endpoint.
+   */
   poll(ex: Exchange, onCluster: boolean): void {
     const { accounts, rateLimiter, tasks } = this.deps;
     const asked = ex.url.searchParams.get('id');
-    const known = asked !== null && onCluster && tasks.tasks.has(asked) ? asked : null;
+    const serves = onCluster || (asked !== null && tasks.servedOnApi.has(asked));
+    const known = asked !== null && serves && tasks.tasks.has(asked) ? asked : null;
     if (this.fault(ex, 'poll', { taskId: known }, known)) return;
     // get_result declares no security in the OpenAPI: no key is fine, but a key that is sent must be valid.
     const keyHeader = ex.req.headers['x-key'];
@@ -172,7 +181,7 @@ export class Endpoints {
         headers,
       );
     }
-    const result = onCluster ? tasks.poll(id) : null;
+    const result = serves ? tasks.poll(id) : null;
     if (!result) {
       return ex.json(
         404,

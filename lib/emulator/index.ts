@@ -15,6 +15,7 @@ import { EmulatorServer } from './server';
 import { TaskLifecycle } from './tasks';
 import type {
   AppliedFault,
+  DeliveredWebhook,
   EmulatorOptions,
   EmulatorTask,
   Fault,
@@ -27,6 +28,7 @@ export { SUBMIT_PATH } from './endpoints';
 export { DEFAULT_EMULATOR_KEY } from './key';
 export type {
   AppliedFault,
+  DeliveredWebhook,
   EmulatorOptions,
   EmulatorTask,
   Fault,
@@ -36,6 +38,7 @@ export type {
   RecordedRequest,
   TaskOutcome,
   TaskScenario,
+  WebhookScenario,
 } from './types';
 
 /**
@@ -53,6 +56,8 @@ export class BflEmulator {
   readonly faults: AppliedFault[];
   /** The seed of the faultRate draws: pass it as `seed` to meet the same faults again. */
   readonly faultSeed: number;
+  /** Every webhook posted (forgeries too), in order, with the receiver's answer once it came. */
+  readonly webhooks: DeliveredWebhook[];
 
   private readonly plan: FaultPlan;
   private readonly stalls: StallTracker;
@@ -75,6 +80,7 @@ export class BflEmulator {
     this.signer = new DeliverySigner(config.deliveryTtlMs);
     this.lifecycle = new TaskLifecycle(accounts, this.signer, config, this.deliveryUrl);
     this.tasks = this.lifecycle.tasks;
+    this.webhooks = this.lifecycle.deliveredWebhooks;
     this.plan = new FaultPlan(faultSettings);
     this.faults = this.plan.applied;
     this.faultSeed = this.plan.seed;
@@ -159,6 +165,14 @@ export class BflEmulator {
    */
   waitForTask(predicate: (task: EmulatorTask) => boolean = () => true): Promise<EmulatorTask> {
     return this.lifecycle.waitFor(predicate);
+  }
+
+  /**
+   * Resolves once a webhook posted from now on that matches has its receiver's answer (in `webhooks[i].answer`;
+   * 0 when the call failed), e.g. `w => w.forged` to see a forgery refused.
+   */
+  waitForWebhook(predicate: (webhook: DeliveredWebhook) => boolean = () => true): Promise<void> {
+    return this.lifecycle.webhookAnswered(predicate);
   }
 
   reset(): void {

@@ -5,7 +5,7 @@
 import { toResolvedFault } from './fault-specs';
 import type { FaultPlanSettings } from './faults';
 import { isLoopbackHost, type Origin } from './http';
-import type { EmulatorOptions, Fault } from './types';
+import type { EmulatorOptions, Fault, WebhookScenario } from './types';
 
 /** The options the running emulator reads, defaults applied. */
 export interface Config {
@@ -18,6 +18,7 @@ export interface Config {
   webhookResponse: boolean;
   webhookStyle: 'current' | 'legacy';
   webhookDuplicates: boolean;
+  webhook: WebhookScenario;
   stallMs: number;
   restartMs: number;
   log: ((line: string) => void) | undefined;
@@ -61,6 +62,7 @@ export function parseOptions(options: EmulatorOptions): StartSettings {
     webhookResponse: options.webhookResponse ?? false,
     webhookStyle: options.webhookStyle ?? 'current',
     webhookDuplicates: options.webhookDuplicates ?? false,
+    webhook: { ...options.webhook },
     stallMs: nonNegative('stallMs', options.stallMs, 30_000),
     restartMs: nonNegative('restartMs', options.restartMs, 500),
     log: options.log,

@@ -2,7 +2,7 @@
  * What happens to a submitted task. Tests script it with nextTask()/setDefaultScenario(); people running the CLI
  * offline script it from the prompt with `[emulate:<outcome>]` directives, since they have no API to call.
  */
-import type { TaskOutcome, TaskScenario } from './types';
+import type { TaskOutcome, TaskScenario, WebhookScenario } from './types';
 
 export interface ResolvedScenario {
   outcome: TaskOutcome;
@@ -11,6 +11,7 @@ export interface ResolvedScenario {
   progress: boolean;
   moderationReasons: string[];
   cost: number | null;
+  webhook: WebhookScenario;
 }
 
 export const DIRECTIVES = [
@@ -36,9 +37,35 @@ export function promptDirectives(prompt: string): Directive[] {
   return found;
 }
 
+const WEBHOOK_DIRECTIVE = /\[emulate:webhook=([^\]]*)\]/gi;
+const DEFAULT_WEBHOOK_DELAY_MS = 2_000;
+
+/**
+ * `[emulate:webhook=drop|duplicate|forge|legacy|current|delay[=ms]]`, comma-separated, several markers allowed;
+ * words it does not know are ignored. Undefined when the prompt has none.
+ */
+export function webhookDirectives(prompt: string): WebhookScenario | undefined {
+  let plan: WebhookScenario | undefined;
+  for (const match of prompt.matchAll(WEBHOOK_DIRECTIVE)) {
+    plan ??= {};
+    for (const word of match[1]!.split(',').map((w) => w.trim().toLowerCase())) {
+      const [name, arg] = word.split('=');
+      if (name === 'drop') plan.drop = true;
+      else if (name === 'duplicate') plan.duplicate = true;
+      else if (name === 'forge') plan.forge = true;
+      else if (name === 'legacy' || name === 'current') plan.style = name;
+      else if (name === 'delay') {
+        const ms = Number(arg);
+        plan.delayMs = arg !== undefined && Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_WEBHOOK_DELAY_MS;
+      }
+    }
+  }
+  return plan;
+}
+
 /** Scenario precedence: a queued nextTask() scenario, else prompt directives; both over the default scenario. */
 export function resolveScenario(
-  base: { processingMs: number; cost: number | null },
+  base: { processingMs: number; cost: number | null; webhook?: WebhookScenario },
   defaults: TaskScenario,
   queued: TaskScenario | undefined,
   prompt: string,
@@ -50,6 +77,8 @@ export function resolveScenario(
     const outcome = directives.find((d): d is Exclude<Directive, 'slow'> => d !== 'slow');
     if (outcome) merged.outcome = outcome;
     if (directives.includes('slow')) merged.processingMs = (merged.processingMs ?? base.processingMs) * SLOW_FACTOR;
+    const webhook = webhookDirectives(prompt);
+    if (webhook) merged.webhook = { ...merged.webhook, ...webhook };
   }
   return {
     outcome: merged.outcome ?? 'ready',
@@ -58,6 +87,7 @@ export function resolveScenario(
     progress: merged.progress ?? false,
     moderationReasons: merged.moderationReasons ?? ['Sexual Content'],
     cost: merged.cost !== undefined ? merged.cost : base.cost,
+    webhook: { ...base.webhook, ...merged.webhook },
   };
 }
 
@@ -79,7 +109,10 @@ export class ScenarioQueue {
   }
 
   /** The next task's scenario; it stays queued until take(), so a submit that is refused does not use it up. */
-  peek(base: { processingMs: number; cost: number | null }, prompt: string): ResolvedScenario {
+  peek(
+    base: { processingMs: number; cost: number | null; webhook?: WebhookScenario },
+    prompt: string,
+  ): ResolvedScenario {
     return resolveScenario(base, this.defaults, this.queued[0], prompt);
   }
 

@@ -8,9 +8,9 @@ import { blobPath, makeBlob, type Blob, type DeliverySigner } from './delivery';
 import { composeOutput } from './images';
 import type { Config } from './options';
 import { errorDetails, STATUS, TERMINAL_STATUSES, upsamplePrompt, type ResolvedScenario } from './scenarios';
-import type { EmulatorTask } from './types';
+import type { DeliveredWebhook, EmulatorTask } from './types';
 import type { FillParams } from './validation';
-import { legacyPayload, WebhookSender } from './webhooks';
+import { forgedPayload, legacyPayload, WebhookSender } from './webhooks';
 
 /** What the emulator knows about a task beyond the public EmulatorTask. */
 interface TaskState {
@@ -50,6 +50,8 @@ function summariseBody(body: Record<string, unknown>): Record<string, unknown> {
     const value = copy[field];
     if (typeof value === 'string') copy[field] = `<base64 ${value.length} chars>`;
   }
+  // What tests and logs may see of a task must not hand out the receiver's secret.
+  if (typeof copy.webhook_secret === 'string') copy.webhook_secret = '<secret>';
   return copy;
 }
 
@@ -62,6 +64,11 @@ export class TaskLifecycle {
 
   private readonly states = new Map<string, TaskState>();
   private readonly webhooks = new WebhookSender();
+  /** Tasks the API origin answers polls for: their submit answer named no polling URL. */
+  readonly servedOnApi = new Set<string>();
+  /** Every webhook posted, in order. */
+  readonly deliveredWebhooks: DeliveredWebhook[] = [];
+  private webhookWaiters: { predicate: (webhook: DeliveredWebhook) => boolean; resolve: () => void }[] = [];
   private waiters: Waiter[] = [];
   private closed = false;
 
@@ -159,6 +166,11 @@ export class TaskLifecycle {
     return new Promise((resolve) => this.waiters.push({ predicate, resolve }));
   }
 
+  /** Resolves once a webhook that matches has been answered by its receiver (or failed: answer 0). */
+  webhookAnswered(predicate: (webhook: DeliveredWebhook) => boolean): Promise<void> {
+    return new Promise((resolve) => this.webhookWaiters.push({ predicate, resolve }));
+  }
+
   /** The task whose result `path` is, if it is known. */
   taskOfBlob(path: string): string | null {
     return this.blobTasks.get(path) ?? null;
@@ -167,6 +179,7 @@ export class TaskLifecycle {
   /** Forgets every task; waiters keep waiting for tasks still to come. */
   reset(): void {
     this.forget();
+    this.deliveredWebhooks.length = 0;
     this.blobs.clear();
     this.blobTasks.clear();
   }
@@ -177,6 +190,7 @@ export class TaskLifecycle {
    */
   forget(): void {
     this.stopAll();
+    this.servedOnApi.clear();
     this.states.clear();
     this.tasks.clear();
   }
@@ -253,18 +267,45 @@ export class TaskLifecycle {
     if (status === STATUS.ready && state.blobPath) {
       state.sampleUrl = this.signer.sign(state.blobPath, task.outputFormat, completedAt, this.deliveryUrl);
     }
-    if (state.webhookUrl !== null && status !== STATUS.notFound) {
-      const url = state.webhookUrl;
+    if (state.webhookUrl !== null && status !== STATUS.notFound && !scenario.webhook.drop) {
       // Deferred: a task moderated at submit must not call back before its submit was answered.
-      setImmediate(() => {
-        if (!this.live(state)) return;
-        const body = this.resultBody(state, false);
-        const payload = this.config.webhookStyle === 'legacy' ? legacyPayload(body) : body;
-        const copies = this.config.webhookDuplicates ? 2 : 1;
-        for (let i = 0; i < copies; i++) void this.webhooks.send(url, payload, state.webhookSecret);
-      });
+      const delayMs = scenario.webhook.delayMs ?? 0;
+      if (delayMs > 0) this.webhooks.later(delayMs, () => this.sendWebhook(state));
+      else setImmediate(() => this.sendWebhook(state));
     }
     this.notifyWaiters(task);
+  }
+
+  private sendWebhook(state: TaskState): void {
+    if (!this.live(state) || state.webhookUrl === null) return;
+    const { scenario, task } = state;
+    const url = state.webhookUrl;
+    const body = this.resultBody(state, false);
+    const style = scenario.webhook.style ?? this.config.webhookStyle;
+    const payload: Record<string, unknown> = style === 'legacy' ? legacyPayload(body) : { ...body };
+    const post = (content: Record<string, unknown>, secret: string | null, forged: boolean): void => {
+      const record: DeliveredWebhook = {
+        taskId: task.id,
+        url,
+        status: task.status,
+        style,
+        forged,
+        sentAt: Date.now(),
+        answer: 0,
+      };
+      this.deliveredWebhooks.push(record);
+      void this.webhooks.send(url, content, secret).then((answer) => {
+        record.answer = answer;
+        this.webhookWaiters = this.webhookWaiters.filter((waiter) => {
+          if (!waiter.predicate(record)) return true;
+          waiter.resolve();
+          return false;
+        });
+      });
+    };
+    if (scenario.webhook.forge) post(forgedPayload(payload), `forged-${randomUUID()}`, true);
+    const copies = this.config.webhookDuplicates || scenario.webhook.duplicate ? 2 : 1;
+    for (let i = 0; i < copies; i++) post(payload, state.webhookSecret, false);
   }
 
   /** The six-key ResultResponse every poll answers with; `resign` gives a Ready task a freshly signed URL. */

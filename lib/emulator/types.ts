@@ -38,6 +38,8 @@ export interface EmulatorOptions {
   webhookStyle?: 'current' | 'legacy';
   /** Deliver every webhook twice (tests that receivers are idempotent), default false. */
   webhookDuplicates?: boolean;
+  /** Every task's webhook plan (a task's scenario or `[emulate:webhook=...]` directive overrides it). */
+  webhook?: WebhookScenario;
   /** Optional request log (one line per request); never carries x-key values. */
   log?: (line: string) => void;
   /**
@@ -73,6 +75,40 @@ export interface TaskScenario {
   /** For moderated outcomes, default ['Sexual Content']. */
   moderationReasons?: string[];
   cost?: number | null;
+  /** What happens to this task's webhook, when it asked for one. */
+  webhook?: WebhookScenario;
+}
+
+/**
+ * How a task's webhook goes wrong, for rehearsing receivers; in a prompt `[emulate:webhook=drop]`,
+ * `[emulate:webhook=delay=2000]`, `[emulate:webhook=duplicate,legacy,forge]`.
+ */
+export interface WebhookScenario {
+  /** Never delivered (the receiver must find out by polling). */
+  drop?: boolean;
+  /** Delivered twice. */
+  duplicate?: boolean;
+  /** Delivered this many ms after the task's end. */
+  delayMs?: number;
+  /** First a forged one: a wrong X-Webhook-Secret and a result URL on a foreign host. */
+  forge?: boolean;
+  /** The payload style of this task's webhook. */
+  style?: 'current' | 'legacy';
+}
+
+/** One webhook the emulator posted, as the receiver answered it. */
+export interface DeliveredWebhook {
+  taskId: string;
+  url: string;
+  /** The task's status the webhook announced. */
+  status: string;
+  style: 'current' | 'legacy';
+  /** A forgery of the `forge` directive (wrong secret, foreign result URL). */
+  forged: boolean;
+  /** Date.now() when it was sent. */
+  sentAt: number;
+  /** The receiver's HTTP status; 0 when the call failed. */
+  answer: number;
 }
 
 export type FaultTarget = 'submit' | 'poll' | 'download' | 'credits';

@@ -39,10 +39,30 @@ export function legacyPayload(body: {
   return payload;
 }
 
+/** Where a forged webhook points the result: a host that is none of the emulator's (and never called). */
+export const FORGED_SAMPLE_URL = 'https://forged.example/results/forged_sample.jpeg?sig=forged';
+
+/** A copy of a payload with the result URL of a forger. */
+export function forgedPayload(payload: Record<string, unknown>): Record<string, unknown> {
+  const result = payload.result && typeof payload.result === 'object' ? payload.result : {};
+  return { ...payload, result: { ...result, sample: FORGED_SAMPLE_URL } };
+}
+
 export class WebhookSender {
   private readonly inFlight = new Set<http.ClientRequest>();
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly timeoutMs = 10_000) {}
+
+  /** Runs `send` after `ms`, unless abortAll() comes first. */
+  later(ms: number, send: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      send();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
 
   /** Fire and forget; resolves with the receiver's status, or 0 when the call failed. */
   send(url: string, payload: unknown, secret: string | null): Promise<number> {
@@ -79,6 +99,8 @@ export class WebhookSender {
   }
 
   abortAll(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
     for (const req of this.inFlight) req.destroy();
     this.inFlight.clear();
   }

@@ -15,7 +15,7 @@ import {
 import type { RetryPolicy } from '../api/retry';
 import type { BflEmulator, EmulatorOptions } from '../emulator';
 import { DEFAULT_EMULATOR_KEY } from '../emulator/key';
-import { CONFIG_FIELDS, readBoolean, readChoice, readNumber } from '../fields';
+import { CONFIG_FIELDS, readBoolean, readChoice, readNumber, readText } from '../fields';
 import { text } from '../messages';
 import type { TaskSlots } from './queue';
 import { FillService } from './service';
@@ -23,6 +23,7 @@ import { SpendLedger } from './budget';
 import { Journal, type JournalEntry } from './journal';
 import { leaseEmulator, runningLocalEmulator } from './local-emulator';
 import type { PollSchedule } from './schedule';
+import { WebhookReceiver } from './webhooks';
 
 export interface AccountSettings {
   region: unknown;
@@ -31,6 +32,9 @@ export interface AccountSettings {
   maxConcurrent: unknown;
   resumeJobs?: unknown;
   dailyCreditLimit?: unknown;
+  webhookUrl?: unknown;
+  /** The shared secret of the account's webhooks (the webhookSecret credential). */
+  webhookSecret?: unknown;
 }
 
 export interface AccountTuning {
@@ -48,6 +52,13 @@ export interface AccountTuning {
   journalCapBytes?: number;
   /** A journal write failed: the job goes on, but would not survive a restart. */
   onJournalError?: (error: unknown) => void;
+  /**
+   * Where this account's webhook receiver is served, as a path below the webhook URL (e.g.
+   * `/bfl/webhook/<config id>`); without it there is no receiver, and jobs poll whatever webhookUrl says.
+   */
+  webhookPath?: string;
+  /** How long after its submit a job waits for its webhook before it polls (default: expected finish + 5 s). */
+  webhookFallbackMs?: number;
 }
 
 export interface ResolvedAccount {
@@ -59,6 +70,21 @@ export interface ResolvedAccount {
   resumeJobs: boolean;
   /** Credits per UTC day; undefined: no limit. */
   dailyCreditLimit: number | undefined;
+  /** The public base URL BFL's webhooks reach this Node-RED at, normalised; undefined: polling only. */
+  webhookUrl: string | undefined;
+}
+
+/** The webhook URL as typed: an http(s) base URL with no credentials, query or fragment; '' is none. */
+export function normaliseWebhookUrl(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password || url.search || url.hash) return undefined;
+  return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
 /** Checks the config node's settings; problems are errors a user fixes in the config dialog. */
@@ -78,7 +104,21 @@ export function resolveAccount(settings: AccountSettings): ResolvedAccount {
   const dailyCreditLimit = readNumber(CONFIG_FIELDS.dailyCreditLimit, settings.dailyCreditLimit, {
     field: 'dailyCreditLimit',
   });
-  return { region, baseUrl, apiKey: apiKey || DEFAULT_EMULATOR_KEY, maxConcurrent, resumeJobs, dailyCreditLimit };
+  const typedWebhookUrl = readText(CONFIG_FIELDS.webhookUrl, settings.webhookUrl, { field: 'webhookUrl' }).trim();
+  let webhookUrl: string | undefined;
+  if (typedWebhookUrl !== '') {
+    webhookUrl = normaliseWebhookUrl(typedWebhookUrl);
+    if (!webhookUrl) throw invalidInput(text('config.webhookUrl'));
+  }
+  return {
+    region,
+    baseUrl,
+    apiKey: apiKey || DEFAULT_EMULATOR_KEY,
+    maxConcurrent,
+    resumeJobs,
+    dailyCreditLimit,
+    webhookUrl,
+  };
 }
 
 /**
@@ -97,11 +137,16 @@ export class Account {
   readonly spend: SpendLedger;
   /** Jobs in flight, kept for a restart; undefined when resumeJobs is off or there is no state directory. */
   readonly journal: Journal | undefined;
+  /** Where BFL announces this account's tasks' ends; undefined when webhookUrl is empty (polling only). */
+  readonly webhooks: WebhookReceiver | undefined;
   private readonly journalClaims = new Set<string>();
   private readonly servicePromise: Promise<FillService>;
   private releaseEmulator: (() => Promise<void>) | undefined;
   private forget: (service: FillService | undefined) => void = () => undefined;
-  private closed = false;
+  private isClosed = false;
+  private markClosed: () => void = () => undefined;
+  /** Resolves once close() has finished: nothing of the account runs any more. */
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   constructor(settings: AccountSettings, tuning: AccountTuning = {}) {
     this.settings = resolveAccount(settings);
@@ -119,6 +164,11 @@ export class Account {
             onWriteError: tuning.onJournalError,
           })
         : undefined;
+    const secret = typeof settings.webhookSecret === 'string' ? settings.webhookSecret : '';
+    this.webhooks =
+      this.settings.webhookUrl !== undefined && tuning.webhookPath !== undefined && secret !== ''
+        ? new WebhookReceiver({ url: `${this.settings.webhookUrl}${tuning.webhookPath}`, secret })
+        : undefined;
     const endpointPromise = this.endpointFor(region, tuning);
     this.servicePromise = endpointPromise.then(
       (endpoint) =>
@@ -130,6 +180,8 @@ export class Account {
           retry: tuning.retry,
           pollSchedule: tuning.pollSchedule,
           budget: this.spend,
+          webhooks: this.webhooks,
+          webhookFallbackMs: tuning.webhookFallbackMs,
         }),
     );
     const { stateDir } = tuning;
@@ -190,7 +242,7 @@ export class Account {
   }
 
   async service(): Promise<FillService> {
-    if (this.closed) throw cancelledError();
+    if (this.isClosed) throw cancelledError();
     return this.servicePromise;
   }
 
@@ -202,11 +254,20 @@ export class Account {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
+    try {
+      await this.closeParts();
+    } finally {
+      this.markClosed();
+    }
+  }
+
+  private async closeParts(): Promise<void> {
     const service = await this.servicePromise.catch(() => undefined);
     await service?.close();
     this.forget(service);
+    this.webhooks?.close();
     await this.spend.flush();
     // The journal's first read makes its directory; nothing of this account may still touch the disk after close.
     await this.journal?.entries().catch(() => undefined);

@@ -10,6 +10,7 @@ export type Activity =
   | { state: 'active'; count: number }
   | { state: 'submitting' }
   | { state: 'polling'; seconds: number }
+  | { state: 'waiting'; seconds: number }
   | { state: 'progress'; percent: number }
   | { state: 'downloading' }
   | { state: 'composing' }
@@ -32,7 +33,10 @@ export function summarise(phases: readonly JobPhase[], now: number): Activity | 
       return { state: 'queued', count: 1 };
     case 'polling':
       if (only.progress !== undefined) return { state: 'progress', percent: Math.round(only.progress * 100) };
-      return { state: 'polling', seconds: Math.max(0, Math.floor((now - only.startedAt) / 1000)) };
+      return {
+        state: only.webhook ? 'waiting' : 'polling',
+        seconds: Math.max(0, Math.floor((now - only.startedAt) / 1000)),
+      };
     case 'submitting':
     case 'downloading':
     case 'composing':

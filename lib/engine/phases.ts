@@ -3,7 +3,14 @@ export type JobPhase =
   | { phase: 'preparing' }
   | { phase: 'queued' }
   | { phase: 'submitting' }
-  | { phase: 'polling'; taskId: string; startedAt: number; progress: number | undefined }
+  | {
+      phase: 'polling';
+      taskId: string;
+      startedAt: number;
+      progress: number | undefined;
+      /** Waiting for the task's webhook: nothing is polled (yet). */
+      webhook?: boolean;
+    }
   | { phase: 'downloading'; taskId: string }
   | { phase: 'composing'; taskId: string };
 

@@ -12,10 +12,12 @@ import type { PreparedImages } from '../image';
 import { FILL_MODEL } from '../api/models';
 import { text } from '../messages';
 import type { PhaseListener } from './phases';
-import { DEFAULT_POLL_SCHEDULE, nextPollDelay, type PollSchedule } from './schedule';
+import { DEFAULT_POLL_SCHEDULE, expectedFinishMs, nextPollDelay, type PollSchedule } from './schedule';
 import type { SpendGate } from './budget';
 import { JobScope } from './deadline';
 import { TaskSlots } from './queue';
+import { webhookOrPolling } from './completion';
+import type { WebhookExpectation, WebhookReceiver } from './webhooks';
 
 /** What the flow gets in msg.bfl. */
 export interface FillMetadata {
@@ -51,7 +53,14 @@ export interface FillServiceOptions {
   pollSchedule?: Partial<PollSchedule>;
   /** The account's daily credit limit; every submit passes it first. */
   budget?: SpendGate;
+  /** Set when BFL can reach this Node-RED: submits ask for a webhook, and jobs wait for it instead of polling. */
+  webhooks?: WebhookReceiver;
+  /** How long after its submit a job waits for its webhook before it polls (default: expected finish + margin). */
+  webhookFallbackMs?: number;
 }
+
+/** Past the task's expected finish, how long a webhook may be late before the job polls after all. */
+export const WEBHOOK_MARGIN_MS = 5_000;
 
 /** A task submitted earlier, as the journal kept it: enough to follow it and describe its result. */
 export interface ResumedJob {
@@ -89,6 +98,9 @@ export class FillService {
   private readonly client: BflClient;
   private readonly pollSchedule: PollSchedule;
   private readonly budget: SpendGate | undefined;
+  private readonly endpoint: ApiEndpoint;
+  private readonly webhooks: WebhookReceiver | undefined;
+  private readonly webhookFallbackMs: number;
   private readonly running = new Set<Promise<void>>();
   private closed = false;
 
@@ -97,6 +109,9 @@ export class FillService {
     this.budget = options.budget;
     this.slots = new TaskSlots(options.maxConcurrent, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.pollSchedule = { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule };
+    this.endpoint = options.endpoint;
+    this.webhooks = options.webhooks;
+    this.webhookFallbackMs = options.webhookFallbackMs ?? expectedFinishMs(this.pollSchedule) + WEBHOOK_MARGIN_MS;
   }
 
   /**
@@ -136,15 +151,18 @@ export class FillService {
     const scope = new JobScope(signal);
     let task: SubmittedTask | undefined;
     let ready: ReadyResult | undefined;
+    let expectation: WebhookExpectation | undefined;
     try {
       onPhase({ phase: 'queued' });
       const release = await this.slots.acquire(scope.signal);
       const submittedAt = Date.now();
       try {
         scope.startDeadline(job.timeoutMs);
-        task = await this.submit(job, scope.signal, onPhase, hooks);
+        // Before the submit: BFL may announce a quick task's end before its answer to the submit arrives.
+        expectation = this.webhooks?.expect();
+        task = await this.submit(job, scope.signal, onPhase, hooks, expectation);
         await hooks.onSubmitted?.(task, submittedAt);
-        ready = await this.pollUntilReady(task, scope.signal, onPhase, submittedAt);
+        ready = await this.awaitReady(task, scope.signal, onPhase, submittedAt, undefined, expectation);
       } finally {
         // BFL counts a task as active until it is terminal; the download does not hold a slot.
         release();
@@ -153,6 +171,7 @@ export class FillService {
     } catch (error) {
       throw this.explain(error, scope, job.timeoutMs, task, ready !== undefined);
     } finally {
+      expectation?.dispose();
       scope.dispose();
     }
   }
@@ -166,11 +185,14 @@ export class FillService {
     if (this.closed) throw cancelledError(task.id);
     const scope = new JobScope(signal);
     let ready: ReadyResult | undefined;
+    // A webhook that came while Node-RED was down is lost: the first poll, at once, makes up for it.
+    const expectation = task.webhookToken === undefined ? undefined : this.webhooks?.expect(task.webhookToken);
     try {
       const release = this.slots.adopt();
       try {
         scope.startDeadline(job.timeoutMs);
-        ready = await this.pollUntilReady(task, scope.signal, onPhase, job.submittedAt, 0);
+        expectation?.forTask(task.id);
+        ready = await this.awaitReady(task, scope.signal, onPhase, job.submittedAt, 0, expectation);
       } finally {
         release();
       }
@@ -178,6 +200,7 @@ export class FillService {
     } catch (error) {
       throw this.explain(error, scope, job.timeoutMs, task, ready !== undefined);
     } finally {
+      expectation?.dispose();
       scope.dispose();
     }
   }
@@ -188,20 +211,46 @@ export class FillService {
     signal: AbortSignal,
     onPhase: PhaseListener,
     hooks: RunHooks,
+    expectation: WebhookExpectation | undefined,
   ): Promise<SubmittedTask> {
     const reservation = this.budget?.reserve(FILL_MODEL.listPrice);
     onPhase({ phase: 'submitting' });
     hooks.onSubmitting?.();
     let task: SubmittedTask;
     try {
-      task = await this.client.submitFill(job.parameters, job.images, signal);
+      task = await this.client.submitFill(job.parameters, job.images, signal, expectation?.webhook);
     } catch (error) {
       if (createdNoTask(error, signal)) reservation?.release();
       else reservation?.settle(FILL_MODEL.listPrice);
       throw error;
     }
     reservation?.settle(task.cost ?? FILL_MODEL.listPrice);
-    return task;
+    if (!expectation) return task;
+    expectation.forTask(task.id);
+    // Kept with the task, so a job resumed after a restart still recognises its webhook.
+    return { ...task, webhookToken: expectation.token };
+  }
+
+  /** The task's end: by polling, or with a webhook expected, by whichever tells first (./completion). */
+  private awaitReady(
+    task: SubmittedTask,
+    signal: AbortSignal,
+    onPhase: PhaseListener,
+    startedAt: number,
+    firstWaitMs: number | undefined,
+    expectation: WebhookExpectation | undefined,
+  ): Promise<ReadyResult> {
+    if (!expectation) return this.pollUntilReady(task, signal, onPhase, startedAt, firstWaitMs);
+    return webhookOrPolling(
+      {
+        expectation,
+        endpoint: this.endpoint,
+        waitMs: firstWaitMs ?? Math.max(0, startedAt + this.webhookFallbackMs - Date.now()),
+        poll: (pollSignal) => this.pollUntilReady(task, pollSignal, onPhase, startedAt, 0),
+        onWaiting: () => onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined, webhook: true }),
+      },
+      signal,
+    );
   }
 
   private async finish(

@@ -329,6 +329,23 @@ describe('the editor in a real browser (Chromium) with the packed package', func
 
     await region.selectOption('emulator');
     await baseUrlRow.waitFor({ state: 'hidden' });
+    // The webhook URL: refused with a query; with this Node-RED's own address, Check key finds the receiver.
+    const webhookUrl = page.locator('#node-config-input-webhookUrl');
+    assert.match(text(await page.locator('#bfl-config-hint-webhookUrl').innerText()), /\/bfl\/webhook\//);
+    await webhookUrl.fill('https://nodered.example.test/?x=1');
+    await webhookUrl.press('Tab');
+    await page.locator('#node-config-input-webhookUrl.input-error').waitFor();
+    await webhookUrl.fill(packed!.nodeRed.url);
+    await webhookUrl.press('Tab');
+    await page.locator('#node-config-input-webhookUrl:not(.input-error)').waitFor();
+    await page.locator('#bfl-config-check-key').click();
+    const webhookLine = page.locator('#bfl-config-check-webhook');
+    await webhookLine.locator('.fa-check').waitFor();
+    assert.match(
+      text(await webhookLine.innerText()),
+      new RegExp(`^Webhook URL answers: ${packed!.nodeRed.url}/bfl/webhook/`),
+    );
+    await webhookUrl.fill('');
     // The button asks the runtime (POST bfl-config/check-key) and shows its answer in the catalog's words.
     const [answer] = await Promise.all([
       page.waitForResponse((response) => new URL(response.url()).pathname === '/bfl-config/check-key'),

@@ -89,9 +89,13 @@ describe('emulator: credits, billing and concurrency', () => {
   });
 
   it('frees a slot when a task finishes', async () => {
-    const first = await submitOk(emu, await basicBody(), 'bfl_key_beta');
-    const second = await submitOk(emu, await basicBody(), 'bfl_key_beta');
-    assert.equal((await submit(emu, await basicBody(), { key: 'bfl_key_beta' })).status, 429);
+    const body = await basicBody();
+    // Long enough that both are still active at the third submit, even on a busy machine.
+    emu.nextTask({ processingMs: 500 });
+    emu.nextTask({ processingMs: 500 });
+    const first = await submitOk(emu, body, 'bfl_key_beta');
+    const second = await submitOk(emu, body, 'bfl_key_beta');
+    assert.equal((await submit(emu, body, { key: 'bfl_key_beta' })).status, 429);
     await pollUntilDone(first.polling_url, 'bfl_key_beta');
     await pollUntilDone(second.polling_url, 'bfl_key_beta');
     assert.equal(emu.activeCount('bfl_key_beta'), 0);

@@ -117,6 +117,54 @@ describe('emulator: webhooks', () => {
     }
   });
 
+  it("drops, delays, duplicates and forges a task's webhook as its directives say", async () => {
+    const dropped = await submitOk(emu, await basicBody({ prompt: '[emulate:webhook=drop]', webhook_url: hooks.url }));
+    await emu.waitForTask((t) => t.id === dropped.id && t.status === 'Ready');
+    const delayed = await submitOk(
+      emu,
+      await basicBody({ prompt: '[emulate:webhook=delay=150]', webhook_url: hooks.url, webhook_secret: 'k' }),
+    );
+    // The dropped task's webhook never comes: the next one to arrive is the delayed task's.
+    const late = await hooks.next();
+    assert.equal(late.body.id, delayed.id);
+    const sent = emu.webhooks.find((w) => w.taskId === delayed.id)!;
+    assert.ok(sent.sentAt - emu.tasks.get(delayed.id)!.completedAt! >= 150);
+
+    const forged = await submitOk(
+      emu,
+      await basicBody({
+        prompt: '[emulate:webhook=forge,duplicate,legacy]',
+        webhook_url: hooks.url,
+        webhook_secret: 'k',
+      }),
+    );
+    const calls = [await hooks.next(), await hooks.next(), await hooks.next()];
+    assert.notEqual(calls[0]!.headers['x-webhook-secret'], 'k');
+    assert.equal(calls[0]!.body.result.sample, 'https://forged.example/results/forged_sample.jpeg?sig=forged');
+    for (const call of calls.slice(1)) {
+      assert.equal(call.headers['x-webhook-secret'], 'k');
+      assert.equal(call.body.task_id, forged.id);
+    }
+    assert.deepEqual(
+      emu.webhooks.filter((w) => w.taskId === forged.id).map((w) => [w.forged, w.style]),
+      [
+        [true, 'legacy'],
+        [false, 'legacy'],
+        [false, 'legacy'],
+      ],
+    );
+    assert.equal(
+      emu.webhooks.some((w) => w.taskId === dropped.id),
+      false,
+    );
+  });
+
+  it('keeps the webhook secret out of what it records of a task', async () => {
+    const submitted = await submitOk(emu, await basicBody({ webhook_url: hooks.url, webhook_secret: 'k-secret' }));
+    await hooks.next();
+    assert.equal(emu.tasks.get(submitted.id)!.body.webhook_secret, '<secret>');
+  });
+
   it('only ever calls loopback http URLs', () => {
     assert.equal(isCallableWebhook('http://127.0.0.1:9/x'), true);
     assert.equal(isCallableWebhook('http://localhost:9/x'), true);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { resolveAccount } from '../../lib/engine/account';
+import { Account, resolveAccount } from '../../lib/engine/account';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -16,6 +16,46 @@ function emulatorModulesLoadedBy(body: string): string[] {
 }
 
 describe('account', () => {
+  it('takes the webhook URL as an http(s) base URL without a trailing slash, and refuses any other', () => {
+    const base = { region: 'eu', baseUrl: '', apiKey: 'k', maxConcurrent: 1 };
+    assert.equal(
+      resolveAccount({ ...base, webhookUrl: ' https://nodered.example.com/ ' }).webhookUrl,
+      'https://nodered.example.com',
+    );
+    assert.equal(
+      resolveAccount({ ...base, webhookUrl: 'http://example.com/prefix/' }).webhookUrl,
+      'http://example.com/prefix',
+    );
+    assert.equal(resolveAccount({ ...base, webhookUrl: '' }).webhookUrl, undefined);
+    for (const bad of ['ftp://example.com', 'https://example.com/?a=1', 'https://u:p@example.com', 'example.com']) {
+      assert.throws(
+        () => resolveAccount({ ...base, webhookUrl: bad }),
+        (error: { code?: string; message: string }) =>
+          error.code === 'BFL_INVALID_INPUT' && /webhook URL/.test(error.message),
+        bad,
+      );
+    }
+  });
+
+  it('serves webhooks only with a webhook URL, a place to serve them and a secret', async () => {
+    const base = { region: 'eu', baseUrl: '', apiKey: 'k', maxConcurrent: 1, webhookSecret: 's' };
+    const tuning = { webhookPath: '/bfl/webhook/cfg' };
+    const accounts = [
+      new Account({ ...base, webhookUrl: 'https://n.example.com/' }, tuning),
+      new Account({ ...base, webhookUrl: '' }, tuning),
+      new Account({ ...base, webhookUrl: 'https://n.example.com' }),
+      new Account({ ...base, webhookUrl: 'https://n.example.com', webhookSecret: '' }, tuning),
+    ];
+    try {
+      assert.deepEqual(
+        accounts.map((account) => account.webhooks?.url),
+        ['https://n.example.com/bfl/webhook/cfg', undefined, undefined, undefined],
+      );
+    } finally {
+      await Promise.all(accounts.map((account) => account.close()));
+    }
+  });
+
   it('checks the config node settings with the table of fields', () => {
     assert.deepEqual(resolveAccount({ region: '', baseUrl: '', apiKey: ' key ', maxConcurrent: '' }), {
       region: 'global',
@@ -24,6 +64,7 @@ describe('account', () => {
       maxConcurrent: 24,
       resumeJobs: true,
       dailyCreditLimit: undefined,
+      webhookUrl: undefined,
     });
     assert.throws(
       () => resolveAccount({ region: 'mars', baseUrl: '', apiKey: 'k', maxConcurrent: 1 }),

@@ -11,6 +11,11 @@ describe('job activity', () => {
       state: 'polling',
       seconds: 2,
     });
+    assert.deepEqual(
+      summarise([{ phase: 'polling', taskId: 't', startedAt: 7_500, progress: undefined, webhook: true }], now),
+      { state: 'waiting', seconds: 2 },
+      'waiting for its webhook, nothing polled',
+    );
     assert.deepEqual(summarise([{ phase: 'polling', taskId: 't', startedAt: 0, progress: 0.42 }], now), {
       state: 'progress',
       percent: 42,

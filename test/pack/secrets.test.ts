@@ -133,7 +133,7 @@ function reportFunction(id: string, kind: string, statusCode: number, wires: str
   };
 }
 
-function secretsFlow(apiUrl: string, collector: string): Array<Record<string, unknown>> {
+function secretsFlow(apiUrl: string, collector: string, webhookUrl: string): Array<Record<string, unknown>> {
   return [
     { id: TAB, type: 'tab', label: 'secrets' },
     ...fillRoute('5ec7e700000001', '/fill', FILL, CONFIG),
@@ -219,6 +219,8 @@ function secretsFlow(apiUrl: string, collector: string): Array<Record<string, un
       region: 'custom',
       baseUrl: apiUrl,
       maxConcurrent: 2,
+      // Webhooks to this Node-RED's receiver: the secret goes to the API in each submit and comes back.
+      webhookUrl,
       credentials: { apiKey: KEY, webhookSecret: WEBHOOK_SECRET },
     },
     {
@@ -228,6 +230,7 @@ function secretsFlow(apiUrl: string, collector: string): Array<Record<string, un
       region: 'custom',
       baseUrl: apiUrl,
       maxConcurrent: 1,
+      webhookUrl,
       credentials: { apiKey: REFUSED_KEY, webhookSecret: REFUSED_WEBHOOK_SECRET },
     },
   ].map((node) => {
@@ -283,6 +286,7 @@ describe('packed package in a real Node-RED: the API key and the webhook secret 
         logging: { console: { level: 'trace', metrics: true, audit: true } },
         bflConfigPollInterval: 50,
         bflConfigRetryDelay: 10,
+        bflConfigWebhookFallback: 500,
       },
     });
     ({ nodeRed, api } = packed);
@@ -290,7 +294,7 @@ describe('packed package in a real Node-RED: the API key and the webhook secret 
     const answer = await api('/flows', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': 'full' },
-      body: JSON.stringify({ flows: secretsFlow(emulator.apiUrl, collectorUrl) }),
+      body: JSON.stringify({ flows: secretsFlow(emulator.apiUrl, collectorUrl, nodeRed.url) }),
     });
     assert.equal(answer.status, 200, answer.text());
     await nodeRed.waitFor(/Started flows/, { from, failOn: /missing-types|Failed to start/, timeoutMs: 30_000 });
@@ -342,6 +346,16 @@ describe('packed package in a real Node-RED: the API key and the webhook secret 
     const okReport = ok.json() as Report;
     const png = Buffer.from((okReport.msg.payload as { base64: string }).base64, 'base64');
     assert.equal((await sharp(png).metadata()).width, 48);
+
+    // A forged webhook (wrong secret) is refused, the real one taken; a lost one is made up by polling.
+    for (const prompt of ['a forged webhook [emulate:webhook=forge]', 'a lost webhook [emulate:webhook=drop]']) {
+      const answer = await fill('/fill', prompt);
+      assert.equal(answer.status, 200, `${prompt}: ${answer.text()}`);
+    }
+    assert.deepEqual([...new Set(emulator.webhooks.map((w) => `${w.forged ? 'forged' : 'real'} ${w.answer}`))].sort(), [
+      'forged 401',
+      'real 200',
+    ]);
 
     const expected: Array<[string, string, string]> = [
       ['/fill', '[emulate:failed]', 'BFL_TASK_FAILED'],
