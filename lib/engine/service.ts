@@ -8,8 +8,8 @@ import { BflError, cancelledError, downloadError, timeoutError, type JobPoint } 
 import type { ApiEndpoint } from '../api/regions';
 import { RequestAborted, type RetryPolicy } from '../api/retry';
 import type { FillParameters, ReadyResult, SubmittedTask } from '../api/types';
-import type { PreparedImages } from '../image';
-import { FILL_MODEL } from '../api/models';
+import type { FillImages } from '../api/request-body';
+import { modelOf } from '../api/models';
 import { text } from '../messages';
 import type { PhaseListener } from './phases';
 import { DEFAULT_POLL_SCHEDULE, nextPollDelay, type PollSchedule } from './schedule';
@@ -37,7 +37,7 @@ export interface FillResult {
 
 export interface FillJob {
   parameters: FillParameters;
-  images: PreparedImages;
+  images: FillImages;
   timeoutMs: number;
 }
 
@@ -189,7 +189,8 @@ export class FillService {
     onPhase: PhaseListener,
     hooks: RunHooks,
   ): Promise<SubmittedTask> {
-    const reservation = this.budget?.reserve(FILL_MODEL.listPrice);
+    const { listPrice } = modelOf(job.parameters.model);
+    const reservation = this.budget?.reserve(listPrice);
     onPhase({ phase: 'submitting' });
     hooks.onSubmitting?.();
     let task: SubmittedTask;
@@ -197,10 +198,10 @@ export class FillService {
       task = await this.client.submitFill(job.parameters, job.images, signal);
     } catch (error) {
       if (createdNoTask(error, signal)) reservation?.release();
-      else reservation?.settle(FILL_MODEL.listPrice);
+      else reservation?.settle(listPrice);
       throw error;
     }
-    reservation?.settle(task.cost ?? FILL_MODEL.listPrice);
+    reservation?.settle(task.cost ?? listPrice);
     return task;
   }
 
