@@ -62,7 +62,12 @@ export const FILL_MODEL_IDS = [FILL_MODEL.id, FINETUNED_FILL_MODEL.id] as const;
  * over 20 MP or with a side under 256 pixels for this endpoint. Output: BFL documents no limit; 20 MP is the
  * largest size with evidence that the API takes it (see lib/image/geometry.ts), so nothing larger is sent.
  */
-export const EXPAND_LIMITS = { maxSide: 2048, minInputSide: 256, maxInputPixels: 20_000_000, maxOutputPixels: 20_000_000 };
+export const EXPAND_LIMITS = {
+  maxSide: 2048,
+  minInputSide: 256,
+  maxInputPixels: 20_000_000,
+  maxOutputPixels: 20_000_000,
+};
 
 /** A task's model; a task journalled before models existed was a plain fill. */
 export function modelOf(id: ModelId | undefined): Model {

@@ -32,7 +32,12 @@ function split(added: number, at: 'start' | 'end' | 'middle'): [number, number] 
  * The sides that make a width×height image `ratio` wide, growing it in one direction only: wider when it is
  * too narrow, taller when it is too wide. The anchor says where the original stays.
  */
-export function sidesForRatio(width: number, height: number, ratio: { width: number; height: number }, anchor: Anchor): Sides {
+export function sidesForRatio(
+  width: number,
+  height: number,
+  ratio: { width: number; height: number },
+  anchor: Anchor,
+): Sides {
   const target = ratio.width / ratio.height;
   const horizontal = anchor.includes('left') ? 'start' : anchor.includes('right') ? 'end' : 'middle';
   const vertical = anchor.startsWith('top') ? 'start' : anchor.startsWith('bottom') ? 'end' : 'middle';

@@ -145,15 +145,7 @@ export interface Sides {
 
 /** Where the original sits in an expanded picture: in the middle, at an edge or in a corner. */
 export type Anchor =
-  | 'center'
-  | 'top'
-  | 'bottom'
-  | 'left'
-  | 'right'
-  | 'top-left'
-  | 'top-right'
-  | 'bottom-left'
-  | 'bottom-right';
+  'center' | 'top' | 'bottom' | 'left' | 'right' | 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
 
 /** How an expanded picture is laid out: the sides given, or a ratio to reach, the original at the anchor. */
 export type ExpandLayout = { sides: Sides } | { aspectRatio: { width: number; height: number }; anchor: Anchor };
