@@ -4,7 +4,7 @@
  */
 import { EXPAND_LIMITS } from '../api/models';
 import { invalidInput } from '../errors';
-import { text } from '../messages';
+import { text, type TextParams } from '../messages';
 import { formatPixels } from './input';
 import type { Anchor, Sides } from './types';
 
@@ -56,12 +56,13 @@ export function sidesForRatio(
  */
 export function checkExpand(width: number, height: number, sides: Sides, property: string): void {
   const { maxSide, minInputSide, maxInputPixels, maxOutputPixels } = EXPAND_LIMITS;
-  const refuse = (key: string, params: Record<string, string | number | ReturnType<typeof text>>): never => {
+  const refuse = (key: string, params: TextParams): never => {
     throw invalidInput(text(`expand.${key}`, { property, width, height, ...params }));
   };
   if (sides.top + sides.bottom + sides.left + sides.right === 0) refuse('nothingToAdd', {});
-  for (const [side, pixels] of Object.entries(sides)) {
-    if (pixels > maxSide) refuse('sideTooLarge', { side, pixels, max: maxSide });
+  for (const side of ['top', 'bottom', 'left', 'right'] as const) {
+    const pixels = sides[side];
+    if (pixels > maxSide) refuse('sideTooLarge', { side: text(`field.label.${side}`), pixels, max: maxSide });
   }
   if (Math.min(width, height) < minInputSide) refuse('inputTooSmall', { min: minInputSide });
   if (width * height > maxInputPixels) refuse('inputTooLarge', { limit: formatPixels(maxInputPixels) });
