@@ -214,6 +214,11 @@ function bflDialogKit(type, FIELDS) {
     showEmulatorTip();
   }
 
+  /** Whether `node`'s dialog is open: its unsaved inputs then hold its values. */
+  function isEditing(node) {
+    return !!node && node.id === editingId;
+  }
+
   /** The dialog closed (saved, cancelled or deleted). */
   function done() {
     editingId = null;
@@ -222,6 +227,9 @@ function bflDialogKit(type, FIELDS) {
   return {
     t: t,
     shared: shared,
+    message: message,
+    label: label,
+    isEditing: isEditing,
     num: num,
     rangeParams: rangeParams,
     nodeDefaults: nodeDefaults,
