@@ -178,25 +178,10 @@ export type FillInputName = (typeof FILL_INPUTS)[number];
 /** Values as the node resolved them; undefined or '' means "not given". */
 export type RawFillInputs = Partial<Record<FillInputName, unknown>>;
 
-/** The fields a bfl-expand node hands to the engine. */
-export const EXPAND_INPUTS = [
-  'prompt',
-  'top',
-  'bottom',
-  'left',
-  'right',
-  'aspectRatio',
-  'anchor',
-  'steps',
-  'guidance',
-  'seed',
-  'outputFormat',
-  'safetyTolerance',
-  'promptUpsampling',
-  'timeout',
-  'pasteBack',
-  'seamFeather',
-] as const satisfies readonly ExpandFieldName[];
+/** The fields a bfl-expand node hands to the engine: all but its name and account. */
+export const EXPAND_INPUTS = (Object.keys(EXPAND_FIELDS) as ExpandFieldName[]).filter(
+  (name): name is Exclude<ExpandFieldName, 'name' | 'config'> => name !== 'name' && name !== 'config',
+);
 
 export type ExpandInputName = (typeof EXPAND_INPUTS)[number];
 export type RawExpandInputs = Partial<Record<ExpandInputName, unknown>>;
