@@ -14,14 +14,29 @@ export {
   type FillServiceOptions,
 } from './engine/service';
 export { fill, type FillRequest } from './engine/fill';
+export { expand, type ExpandRequest, type ExpandOutcome } from './engine/expand';
+export { MODELS, FILL_MODEL, FINETUNED_FILL_MODEL, EXPAND_MODEL, type Model, type ModelId } from './api/models';
 export { Account, resolveAccount, type AccountSettings, type AccountTuning } from './engine/account';
-export { resolveFillSettings, resolveImageOptions, FILL_FIELDS, CONFIG_FIELDS, type RawFillInputs } from './fields';
+export {
+  resolveFillSettings,
+  resolveImageOptions,
+  FILL_FIELDS,
+  EXPAND_FIELDS,
+  CONFIG_FIELDS,
+  type RawFillInputs,
+  type RawExpandInputs,
+} from './fields';
+export { resolveExpandSettings, type ExpandSettings } from './expand-settings';
 export {
   planInputs,
   composeResult,
+  planExpand,
+  composeExpanded,
   readImageInput,
   type PlannedInputs,
   type FillGeometry,
+  type ExpandGeometry,
+  type Sides,
   type ComposeOptions,
   type ImageOptions,
   type PreparedImages,
