@@ -31,8 +31,11 @@ mergeEngineCatalogs(join(root, 'lib', 'messages'), join(nodesOut, 'locales'));
 const { FILL_FIELDS, EXPAND_FIELDS, CONFIG_FIELDS } = createRequire(import.meta.url)(join(dist, 'lib', 'fields.js'));
 const tables = { fill: FILL_FIELDS, expand: EXPAND_FIELDS, config: CONFIG_FIELDS };
 const kit = readFileSync(join(root, 'nodes', 'editor', 'dialog-kit.js'), 'utf8');
+const TABLE_OF = { 'bfl-config': CONFIG_FIELDS, 'bfl-fill': FILL_FIELDS, 'bfl-expand': EXPAND_FIELDS };
 for (const type of NODE_TYPES) {
-  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`, kit);
+  const catalog = JSON.parse(readFileSync(join(root, 'locales', 'en-US', `${type}.json`), 'utf8'))[type];
+  const rows = { type, table: TABLE_OF[type], catalog };
+  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`, kit, rows);
   for (const language of readdirSync(join(nodesOut, 'locales'))) {
     const help = join(nodesOut, 'locales', language, `${type}.html`);
     if (existsSync(help)) fillFieldsInFile(help, tables, language, `locales/${language}/${type}.html`);

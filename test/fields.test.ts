@@ -265,6 +265,16 @@ describe('the table of fields', () => {
     });
   }
 
+  it('writes a form row with an input for every field of the bfl-expand dialog, and no row twice', () => {
+    const html = readFileSync(join(DIST_NODES, 'bfl-expand.html'), 'utf8');
+    for (const [name, field] of Object.entries(EXPAND_FIELDS as Record<string, Field>)) {
+      const inputs = html.match(new RegExp(`id="node-input-${name}"`, 'g')) ?? [];
+      assert.equal(inputs.length, 1, `inputs of ${name}`);
+      if (field.typedInput) assert.ok(html.includes(`id="node-input-${name}Type"`), `${name}Type`);
+    }
+    assert.doesNotMatch(html, /data-bfl-rows/);
+  });
+
   describe('the hints and the help', () => {
     const catalog = (language: string, type: string) =>
       JSON.parse(readFileSync(join(ROOT, 'locales', language, `${type}.json`), 'utf8')) as Record<

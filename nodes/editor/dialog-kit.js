@@ -2,9 +2,10 @@
 /**
  * What the dialogs of the job nodes (bfl-fill, bfl-expand) share: the node's defaults and inline validators from
  * its table of fields (lib/fields.ts), the engine's sentences for a refused value, and the part of
- * oneditprepare every such dialog runs (choices, hints, defaults, TypedInputs). The build pastes this file into
- * each dialog's script in place of its dialog-kit marker (scripts/lib/fields.mjs), so each node set's editor
- * file stands alone, as Node-RED loads it.
+ * oneditprepare every such dialog runs (choices, hints, defaults, TypedInputs). The build (scripts/lib/fields.mjs)
+ * pastes this file into each dialog's script in place of its dialog-kit marker, so each node set's editor file
+ * stands alone, as Node-RED loads it; it also writes the form rows a template only lists by name, so Node-RED
+ * fills and validates them as hand-written ones.
  *
  * type: the node type, whose catalog holds the dialog's own texts (hints, sections); FIELDS: its table.
  */
@@ -155,93 +156,9 @@ function bflDialogKit(type, FIELDS) {
     return defaults;
   }
 
-  // The icon beside each field's label in generated rows.
-  var ICONS = {
-    prompt: 'fa-comment-o',
-    steps: 'fa-repeat',
-    guidance: 'fa-sliders',
-    seed: 'fa-random',
-    outputFormat: 'fa-file-image-o',
-    safetyTolerance: 'fa-shield',
-    promptUpsampling: 'fa-magic',
-    timeout: 'fa-clock-o',
-    pasteBack: 'fa-clone',
-    seamFeather: 'fa-tint',
-    top: 'fa-arrow-up',
-    bottom: 'fa-arrow-down',
-    left: 'fa-arrow-left',
-    right: 'fa-arrow-right',
-  };
-
-  /** The node's own catalog text at `key`, or undefined when the catalog has none. */
-  function optional(key, opts) {
-    var full = PACKAGE + type + ':' + type + '.' + key;
-    var value = t(key, opts);
-    return value === full || value === type + '.' + key ? undefined : value;
-  }
-
-  /**
-   * The form rows of the fields a `data-bfl-rows="name ..."` element lists, each as the hand-written rows are:
-   * label, input (a select for a choice, a checkbox for a plain boolean, else a text box with its TypedInput's
-   * type beside it), hint. Node-RED fills the inputs it finds before oneditprepare, so these get the node's
-   * values here.
-   */
-  function renderRows(node) {
-    $('#dialog-form [data-bfl-rows]').each(function () {
-      var holder = $(this);
-      String(holder.attr('data-bfl-rows'))
-        .split(/\s+/)
-        .forEach(function (name) {
-          var field = FIELDS[name];
-          var id = 'node-input-' + name;
-          var row = $('<div class="form-row">').appendTo(holder);
-          $('<label>')
-            .attr('for', id)
-            .append($('<i class="fa">').addClass(ICONS[name] || 'fa-cog'))
-            .append(' ')
-            .append($('<span>').text(label(name)))
-            .appendTo(row);
-          var value = node[name] === undefined || node[name] === null ? field.default : node[name];
-          if (field.kind === 'choice') {
-            $('<select style="width:70%;">').attr('id', id).appendTo(row);
-          } else if (field.kind === 'boolean' && !field.typedInput) {
-            $('<input type="checkbox" style="display:inline-block; width:auto; vertical-align:top;">')
-              .attr('id', id)
-              .prop('checked', value === true || value === 'true')
-              .appendTo(row);
-          } else {
-            var input = $('<input type="text">')
-              .attr('id', id)
-              .css('width', field.unit === 'seconds' ? '80px' : '70%')
-              .val(String(value))
-              .appendTo(row);
-            var placeholder = optional('placeholder.' + name);
-            if (placeholder) input.attr('placeholder', placeholder);
-            if (field.unit === 'seconds')
-              $('<span>')
-                .text(' ' + shared('unit.seconds'))
-                .appendTo(row);
-            if (field.typedInput) {
-              $('<input type="hidden">')
-                .attr('id', id + 'Type')
-                .val(node[name + 'Type'] || field.typedInput)
-                .appendTo(row);
-            }
-          }
-          if (optional('hint.' + name) !== undefined) {
-            $('<div>')
-              .addClass(type + '-hint')
-              .attr('data-bfl-hint', name)
-              .appendTo(row);
-          }
-        });
-    });
-  }
-
   /** The part of oneditprepare every job node's dialog runs; `node` is the node being edited. */
   function prepare(node) {
     editingId = node.id;
-    renderRows(node);
     // The choices of the selects, from the table; their labels from the catalog.
     FIELDS.outputFormat.choices.forEach(function (choice) {
       $('<option>')
