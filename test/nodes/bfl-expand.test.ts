@@ -62,6 +62,25 @@ describe('bfl-expand node', function () {
     assert.deepEqual(await size((await output).payload), [356, 256]);
   });
 
+  it('keeps a submitted expand across a redeploy: the new node sends the expanded picture for the original msg', async () => {
+    emulator.nextTask({ processingMs: 1500 });
+    await load({ bottom: 40 });
+    node('fill').receive({ payload: image, topic: 'kept' });
+    await emulator.waitForTask();
+    await helper.setFlows(
+      flow(
+        { type: 'bfl-expand', outputFormat: 'png', bottom: 99, name: 'changed' },
+        { region: 'custom', baseUrl: emulator.apiUrl },
+      ),
+      'nodes',
+      { cfg: { apiKey: TEST_KEY } },
+    );
+    const msg = await nextOutput();
+    assert.equal(msg.topic, 'kept');
+    assert.deepEqual(await size(msg.payload), [256, 296], 'composed as it was submitted');
+    assert.equal(emulator.requests.filter((r) => r.method === 'POST').length, 1);
+  });
+
   it('reports sides the API cannot take to Catch with BFL_INVALID_INPUT and submits nothing', async () => {
     const big = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: '#336699' } })
       .jpeg()
