@@ -113,6 +113,17 @@ export default defineConfig(
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
   },
 
+  // The editor code the dialogs share (nodes/editor/*.js), which the build pastes into each dialog's script.
+  {
+    files: ['nodes/editor/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { ...globals.browser, RED: 'readonly', $: 'readonly', jQuery: 'readonly' },
+    },
+    rules: { 'no-undef': 'error', 'no-unused-vars': ['error', { caughtErrors: 'none' }] },
+  },
+
   // The editor scripts inside nodes/*.html (see the top of this file).
   {
     files: ['nodes/*.html'],

@@ -1,5 +1,5 @@
 /**
- * The table of fields: every property of the bfl-fill and bfl-config nodes, declared once with its kind,
+ * The table of fields: every property of the bfl-fill, bfl-expand and bfl-config nodes, declared once with its kind,
  * default, range and TypedInput. The engine checks values with it (below), the build hands it to the editor
  * (the dialogs' defaults and inline validators) and fills the ranges into the help; test/fields.test.ts
  * proves that the three agree. A field's label is `field.<name>` in the message catalogs, shared by the
@@ -9,10 +9,11 @@
  * TypedInput, or not at all: undefined, null and blank strings take the default. Anything unusable is a
  * BFL_INVALID_INPUT that names the field, its range and the value received, before anything is submitted.
  */
+import { EXPAND_LIMITS, FILL_MODEL_IDS, FINETUNED_FILL_MODEL, type ModelId } from './api/models';
 import { REGIONS } from './api/regions';
 import type { FillParameters } from './api/types';
 import { invalidInput } from './errors';
-import { API_MAX_PIXELS, type ImageFormat, type ImageOptions } from './image';
+import { ANCHORS, API_MAX_PIXELS, type ImageFormat, type ImageOptions } from './image';
 import { text, type Text } from './messages';
 import { describeValue, isGiven, toNumber } from './values';
 
@@ -70,6 +71,10 @@ export const OUTPUT_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
 export const FILL_FIELDS = {
   name: { kind: 'text', default: '' },
   config: { kind: 'node', nodeType: 'bfl-config', default: '' },
+  model: { kind: 'choice', choices: FILL_MODEL_IDS, default: 'flux-pro-1.0-fill' },
+  // Only for flux-pro-1.0-fill-finetuned, which requires the id (BFL's, or `org-id/lora-name` for a shared one).
+  finetuneId: { kind: 'text', default: '', typedInput: 'str' },
+  finetuneStrength: { kind: 'number', min: 0, max: 2, default: 1.1, typedInput: 'num' },
   prompt: { kind: 'text', default: '', typedInput: 'str' },
   steps: { kind: 'integer', min: 15, max: 50, default: 50, typedInput: 'num' },
   guidance: { kind: 'number', min: 1.5, max: 100, default: 60, typedInput: 'num' },
@@ -96,6 +101,39 @@ export const FILL_FIELDS = {
   preview: { kind: 'boolean', default: false },
 } as const satisfies Record<string, Field>;
 
+const SIDE = {
+  kind: 'integer',
+  min: 0,
+  max: EXPAND_LIMITS.maxSide,
+  default: 0,
+  typedInput: 'num',
+  unit: 'pixels',
+} as const satisfies NumberField;
+
+/** The bfl-expand node's properties, in the order of its dialog; the generation fields are the fill's. */
+export const EXPAND_FIELDS = {
+  name: FILL_FIELDS.name,
+  config: FILL_FIELDS.config,
+  prompt: FILL_FIELDS.prompt,
+  top: SIDE,
+  bottom: SIDE,
+  left: SIDE,
+  right: SIDE,
+  // Such as 16:9; empty: the four sides are used.
+  aspectRatio: { kind: 'text', default: '', typedInput: 'str' },
+  anchor: { kind: 'choice', choices: ANCHORS, default: 'center' },
+  steps: FILL_FIELDS.steps,
+  guidance: FILL_FIELDS.guidance,
+  seed: FILL_FIELDS.seed,
+  outputFormat: FILL_FIELDS.outputFormat,
+  safetyTolerance: FILL_FIELDS.safetyTolerance,
+  promptUpsampling: FILL_FIELDS.promptUpsampling,
+  timeout: FILL_FIELDS.timeout,
+  pasteBack: FILL_FIELDS.pasteBack,
+  // The soft seam: the original's edges next to new area blend into the generated picture over this width.
+  seamFeather: { kind: 'integer', min: 0, max: 1000, default: 0, typedInput: 'num', unit: 'pixels' },
+} as const satisfies Record<string, Field>;
+
 /** The bfl-config node's properties (its credentials, apiKey and webhookSecret, are not fields). */
 export const CONFIG_FIELDS = {
   name: { kind: 'text', default: '' },
@@ -112,10 +150,14 @@ export const CONFIG_FIELDS = {
 } as const satisfies Record<string, Field>;
 
 export type FillFieldName = keyof typeof FILL_FIELDS;
+export type ExpandFieldName = keyof typeof EXPAND_FIELDS;
 export type ConfigFieldName = keyof typeof CONFIG_FIELDS;
 
 /** The fields a bfl-fill node hands to the engine (the rest only matter to the editor and the glue). */
 export const FILL_INPUTS = [
+  'model',
+  'finetuneId',
+  'finetuneStrength',
   'prompt',
   'steps',
   'guidance',
@@ -138,6 +180,14 @@ export type FillInputName = (typeof FILL_INPUTS)[number];
 /** Values as the node resolved them; undefined or '' means "not given". */
 export type RawFillInputs = Partial<Record<FillInputName, unknown>>;
 
+/** The fields a bfl-expand node hands to the engine: all but its name and account. */
+export const EXPAND_INPUTS = (Object.keys(EXPAND_FIELDS) as ExpandFieldName[]).filter(
+  (name): name is Exclude<ExpandFieldName, 'name' | 'config'> => name !== 'name' && name !== 'config',
+);
+
+export type ExpandInputName = (typeof EXPAND_INPUTS)[number];
+export type RawExpandInputs = Partial<Record<ExpandInputName, unknown>>;
+
 /** The message properties that fill in when the node's field is empty. */
 export interface MessageFallbacks {
   prompt?: unknown;
@@ -152,13 +202,13 @@ export interface FillSettings {
 }
 
 /** The field's label, or for a value taken from the message, the property (msg.seed). */
-export type Subject = { field: FillFieldName | ConfigFieldName } | { property: string };
+export type Subject = { field: FillFieldName | ExpandFieldName | ConfigFieldName } | { property: string };
 
 function subjectText(subject: Subject): Text | string {
   return 'field' in subject ? text(`field.label.${subject.field}`) : subject.property;
 }
 
-function refuse(
+export function refuse(
   key: string,
   subject: Subject,
   shown: Text | string,
@@ -207,10 +257,10 @@ export function readText(field: TextField, value: unknown, subject: Subject): st
 }
 
 const F = FILL_FIELDS;
-const fill = (field: FillFieldName): Subject => ({ field });
+const fill = (field: FillFieldName | ExpandFieldName): Subject => ({ field });
 
 /** The node's value, or when the node leaves it empty, the message's (msg.prompt, msg.seed). */
-function withFallback(name: 'prompt' | 'seed', value: unknown, fallbacks: MessageFallbacks): [unknown, Subject] {
+export function withFallback(name: 'prompt' | 'seed', value: unknown, fallbacks: MessageFallbacks): [unknown, Subject] {
   return isGiven(value) ? [value, fill(name)] : [fallbacks[name], { property: `msg.${name}` }];
 }
 
@@ -227,9 +277,11 @@ export function resolveImageOptions(inputs: RawFillInputs = {}): ImageOptions {
   };
 }
 
-/** Every input of a fill checked, in the order of the dialog, so the first problem a user sees is reported. */
-export function resolveFillSettings(inputs: RawFillInputs, fallbacks: MessageFallbacks = {}): FillSettings {
-  const parameters: FillParameters = {
+export type GenerationInputs = Partial<Record<ExpandInputName & FillInputName, unknown>>;
+
+/** The generation fields every model shares (the fill's and the expand's are the same fields). */
+export function resolveGeneration(inputs: GenerationInputs, fallbacks: MessageFallbacks): FillParameters {
+  return {
     prompt: readText(F.prompt, ...withFallback('prompt', inputs.prompt, fallbacks)),
     steps: readNumber(F.steps, inputs.steps, fill('steps'))!,
     guidance: readNumber(F.guidance, inputs.guidance, fill('guidance'))!,
@@ -238,8 +290,27 @@ export function resolveFillSettings(inputs: RawFillInputs, fallbacks: MessageFal
     safetyTolerance: readNumber(F.safetyTolerance, inputs.safetyTolerance, fill('safetyTolerance'))!,
     promptUpsampling: readBoolean(F.promptUpsampling, inputs.promptUpsampling, fill('promptUpsampling')),
   };
-  const timeoutSeconds = readNumber(F.timeout, inputs.timeout, fill('timeout'))!;
-  return { parameters, timeoutMs: Math.round(timeoutSeconds * 1000), imageOptions: resolveImageOptions(inputs) };
+}
+
+export function timeoutMsOf(inputs: GenerationInputs): number {
+  return Math.round(readNumber(F.timeout, inputs.timeout, fill('timeout'))! * 1000);
+}
+
+/** The model and, for the fine-tuned fill, its fine-tune: an id is required there, so none is refused. */
+function resolveFillModel(inputs: RawFillInputs): Pick<FillParameters, 'model' | 'modelFields'> {
+  const model = readChoice(F.model, inputs.model, fill('model')) as ModelId;
+  if (model !== FINETUNED_FILL_MODEL.id) return { model };
+  const finetuneId = readText(F.finetuneId, inputs.finetuneId, fill('finetuneId')).trim();
+  if (finetuneId === '') refuse('finetuneIdRequired', fill('finetuneId'), '', { model });
+  const finetuneStrength = readNumber(F.finetuneStrength, inputs.finetuneStrength, fill('finetuneStrength'))!;
+  return { model, modelFields: { finetuneId, finetuneStrength } };
+}
+
+/** Every input of a fill checked, in the order of the dialog, so the first problem a user sees is reported. */
+export function resolveFillSettings(inputs: RawFillInputs, fallbacks: MessageFallbacks = {}): FillSettings {
+  const model = resolveFillModel(inputs);
+  const parameters = { ...model, ...resolveGeneration(inputs, fallbacks) };
+  return { parameters, timeoutMs: timeoutMsOf(inputs), imageOptions: resolveImageOptions(inputs) };
 }
 
 /** TypedInput types whose empty value means "not given" rather than "evaluate ''". */

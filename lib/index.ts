@@ -16,14 +16,29 @@ export {
 export { fill, type FillRequest } from './engine/fill';
 export { WebhookReceiver, generateWebhookSecret, type WebhookReceiverOptions } from './engine/webhooks';
 export { serveWebhook, serveWebhookProbe, MAX_WEBHOOK_BYTES } from './engine/webhook-http';
+export { expand, type ExpandRequest, type ExpandOutcome } from './engine/expand';
+export { MODELS, FILL_MODEL, FINETUNED_FILL_MODEL, EXPAND_MODEL, type Model, type ModelId } from './api/models';
 export { Account, resolveAccount, type AccountSettings, type AccountTuning } from './engine/account';
-export { resolveFillSettings, resolveImageOptions, FILL_FIELDS, CONFIG_FIELDS, type RawFillInputs } from './fields';
+export {
+  resolveFillSettings,
+  resolveImageOptions,
+  FILL_FIELDS,
+  EXPAND_FIELDS,
+  CONFIG_FIELDS,
+  type RawFillInputs,
+  type RawExpandInputs,
+} from './fields';
+export { resolveExpandSettings, type ExpandSettings } from './expand-settings';
 export {
   planInputs,
   composeResult,
+  planExpand,
+  composeExpanded,
   readImageInput,
   type PlannedInputs,
   type FillGeometry,
+  type ExpandGeometry,
+  type Sides,
   type ComposeOptions,
   type ImageOptions,
   type PreparedImages,

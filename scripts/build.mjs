@@ -9,6 +9,7 @@ import { mergeEngineCatalogs } from './lib/catalogs.mjs';
 import { fillFieldsInFile } from './lib/fields.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const NODE_TYPES = ['bfl-config', 'bfl-fill', 'bfl-expand'];
 const dist = join(root, 'dist');
 
 rmSync(dist, { recursive: true, force: true });
@@ -27,10 +28,14 @@ cpSync(join(root, 'icons'), join(nodesOut, 'icons'), { recursive: true });
 mergeEngineCatalogs(join(root, 'lib', 'messages'), join(nodesOut, 'locales'));
 
 // One table of fields for the engine, the dialogs and the help (scripts/lib/fields.mjs).
-const { FILL_FIELDS, CONFIG_FIELDS } = createRequire(import.meta.url)(join(dist, 'lib', 'fields.js'));
-const tables = { fill: FILL_FIELDS, config: CONFIG_FIELDS };
-for (const type of ['bfl-config', 'bfl-fill']) {
-  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`);
+const { FILL_FIELDS, EXPAND_FIELDS, CONFIG_FIELDS } = createRequire(import.meta.url)(join(dist, 'lib', 'fields.js'));
+const tables = { fill: FILL_FIELDS, expand: EXPAND_FIELDS, config: CONFIG_FIELDS };
+const kit = readFileSync(join(root, 'nodes', 'editor', 'dialog-kit.js'), 'utf8');
+const TABLE_OF = { 'bfl-config': CONFIG_FIELDS, 'bfl-fill': FILL_FIELDS, 'bfl-expand': EXPAND_FIELDS };
+for (const type of NODE_TYPES) {
+  const catalog = JSON.parse(readFileSync(join(root, 'locales', 'en-US', `${type}.json`), 'utf8'))[type];
+  const rows = { type, table: TABLE_OF[type], catalog };
+  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`, kit, rows);
   for (const language of readdirSync(join(nodesOut, 'locales'))) {
     const help = join(nodesOut, 'locales', language, `${type}.html`);
     if (existsSync(help)) fillFieldsInFile(help, tables, language, `locales/${language}/${type}.html`);
@@ -40,7 +45,7 @@ for (const type of ['bfl-config', 'bfl-fill']) {
 const cli = join(dist, 'bin', 'bfl-emulator.js');
 if (existsSync(cli)) chmodSync(cli, 0o755);
 
-for (const type of ['bfl-config', 'bfl-fill']) {
+for (const type of NODE_TYPES) {
   for (const needed of [`${type}.js`, `${type}.html`, `locales/en-US/${type}.json`]) {
     if (!existsSync(join(nodesOut, needed))) throw new Error(`build: dist/nodes/${needed} is missing`);
   }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import {
   CONFIG_FIELDS,
+  EXPAND_FIELDS,
   FILL_FIELDS,
   fieldSource,
   readBoolean,
@@ -92,6 +93,7 @@ describe('the table of fields', () => {
     it('uses the defaults for fields left out', () => {
       const { parameters, timeoutMs, imageOptions } = resolveFillSettings({});
       assert.deepEqual(parameters, {
+        model: 'flux-pro-1.0-fill',
         prompt: '',
         steps: 50,
         guidance: 60,
@@ -124,6 +126,7 @@ describe('the table of fields', () => {
         timeout: 20,
       });
       assert.deepEqual(parameters, {
+        model: 'flux-pro-1.0-fill',
         prompt: 'a cat',
         steps: 30,
         guidance: 2.5,
@@ -216,6 +219,7 @@ describe('the table of fields', () => {
 
   for (const [file, type, table] of [
     ['bfl-fill.html', 'bfl-fill', FILL_FIELDS],
+    ['bfl-expand.html', 'bfl-expand', EXPAND_FIELDS],
     ['bfl-config.html', 'bfl-config', CONFIG_FIELDS],
   ] as const) {
     describe(`the ${type} dialog`, () => {
@@ -261,6 +265,16 @@ describe('the table of fields', () => {
     });
   }
 
+  it('writes a form row with an input for every field of the bfl-expand dialog, and no row twice', () => {
+    const html = readFileSync(join(DIST_NODES, 'bfl-expand.html'), 'utf8');
+    for (const [name, field] of Object.entries(EXPAND_FIELDS as Record<string, Field>)) {
+      const inputs = html.match(new RegExp(`id="node-input-${name}"`, 'g')) ?? [];
+      assert.equal(inputs.length, 1, `inputs of ${name}`);
+      if (field.typedInput) assert.ok(html.includes(`id="node-input-${name}Type"`), `${name}Type`);
+    }
+    assert.doesNotMatch(html, /data-bfl-rows/);
+  });
+
   describe('the hints and the help', () => {
     const catalog = (language: string, type: string) =>
       JSON.parse(readFileSync(join(ROOT, 'locales', language, `${type}.json`), 'utf8')) as Record<
@@ -272,6 +286,7 @@ describe('the table of fields', () => {
       for (const language of ['en-US', 'de']) {
         for (const [type, table] of [
           ['bfl-fill', FILL_FIELDS],
+          ['bfl-expand', EXPAND_FIELDS],
           ['bfl-config', CONFIG_FIELDS],
         ] as const) {
           for (const [name, hint] of Object.entries(catalog(language, type)[type]!.hint)) {
@@ -306,6 +321,19 @@ describe('the table of fields', () => {
         assert.doesNotMatch(help, /\{\{|@bfl-fields/);
       });
     }
+
+    for (const [file, language, words] of [
+      ['bfl-expand.html', 'en', { to: 'to', default: 'default' }],
+      ['locales/de/bfl-expand.html', 'de', { to: 'bis', default: 'Standard' }],
+    ] as const) {
+      it(`in ${file} quote the expand table's ranges, written as ${language} writes numbers`, () => {
+        const help = readFileSync(join(DIST_NODES, file), 'utf8');
+        const { min, max } = EXPAND_FIELDS.seamFeather;
+        assert.ok(help.includes(`${min} ${words.to} ${max}, ${words.default} ${EXPAND_FIELDS.seamFeather.default})`));
+        assert.ok(help.includes(`${EXPAND_FIELDS.top.min} ${words.to} ${EXPAND_FIELDS.top.max} (`));
+        assert.doesNotMatch(help, /\{\{|@bfl-fields/);
+      });
+    }
   });
 });
 
@@ -322,11 +350,12 @@ describe('the README', () => {
 
   for (const [heading, table] of [
     ['### bfl-fill', FILL_FIELDS],
+    ['### bfl-expand', EXPAND_FIELDS],
     ['### bfl-config', CONFIG_FIELDS],
   ] as const) {
     it(`documents every ${heading.slice(4)} field with the table's default and range`, () => {
       for (const [name, field] of Object.entries(table as Record<string, Field>)) {
-        if (name === 'name' && heading === '### bfl-fill') continue;
+        if (name === 'name' && heading !== '### bfl-config') continue;
         const [shown, meaning] = row(heading, name);
         if (field.kind === 'node') continue;
         const expected = field.default === '' ? /^(""|empty)$/ : new RegExp(`^\`?${String(field.default)}\`?$`);

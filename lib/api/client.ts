@@ -4,7 +4,7 @@
  * request, sends it through ./exchange, and looks the status up in its table in ./statuses; retry timing lives
  * in ./retry.
  */
-import { FILL_MODEL, modelPath } from './models';
+import { modelOf, modelPath } from './models';
 import { Agent, type Dispatcher } from 'undici';
 import { downloadError, networkError, serverError, submitOutcomeUnknownError } from '../errors';
 import { text } from '../messages';
@@ -75,7 +75,7 @@ export class BflClient {
   }
 
   /**
-   * Submits one fill. Sent again only when it provably created no task: a 429, or a connection that never
+   * Submits one task to its model's endpoint (a fill, fine-tuned fill or expand). Sent again only when it provably created no task: a 429, or a connection that never
    * opened. A 5xx, a dropped connection or a timeout after the body left may have been billed: never resent.
    * When the signal ends it, the RequestAborted says whether the body had started to go out (`taskMayExist`).
    * With `webhook`, BFL is asked to announce the task's end there too.
@@ -92,7 +92,7 @@ export class BflClient {
     let taskMayExist = false;
     const request: ExchangeRequest<'json'> = {
       method: 'POST',
-      url: `${baseUrl}${modelPath(FILL_MODEL)}`,
+      url: `${baseUrl}${modelPath(modelOf(parameters.model))}`,
       key: 'if-trusted',
       body: { contentLength: body.contentLength, chunks: () => body.chunks(() => (taskMayExist = true)) },
       read: 'json',

@@ -4,6 +4,7 @@
  * chunks instead, with an exact Content-Length computed up front.
  */
 import { Readable } from 'node:stream';
+import { modelOf, modelRequestFields } from './models';
 import type { FillParameters } from './types';
 
 /** Bytes of input per base64 chunk: a multiple of 3 so chunks concatenate into valid base64. */
@@ -11,7 +12,8 @@ const CHUNK_INPUT_BYTES = 3 * 16 * 1024;
 
 export interface FillImages {
   image: Buffer;
-  mask: Buffer;
+  /** Absent for a model that takes no mask (expand). */
+  mask?: Buffer;
 }
 
 /** Where BFL announces the task's end: the receiver's URL for this task, and the secret it sends back. */
@@ -20,12 +22,13 @@ export interface WebhookRequest {
   secret: string;
 }
 
-/** The JSON fields of a fill request other than the images, with the API's names and JSON types. */
+/** The JSON fields of a request other than the images, with the API's names and JSON types. */
 export function fillRequestFields(
   parameters: FillParameters,
   webhook?: WebhookRequest,
 ): Record<string, string | number | boolean> {
   const fields: Record<string, string | number | boolean> = {
+    ...modelRequestFields(modelOf(parameters.model), parameters.modelFields),
     prompt: parameters.prompt,
     steps: parameters.steps,
     guidance: parameters.guidance,
@@ -67,15 +70,16 @@ export function fillRequestBody(
   images: FillImages,
   webhook?: WebhookRequest,
 ): StreamedBody {
+  const { mask } = images;
   const head = '{"image":"';
-  const middle = '","mask":"';
-  // The remaining fields follow the mask; stringify them once (they are small) and splice off the braces.
+  const middle = mask ? '","mask":"' : '';
+  // The remaining fields follow the images; stringify them once (they are small) and splice off the braces.
   const tail = `",${JSON.stringify(fillRequestFields(parameters, webhook)).slice(1)}`;
   const contentLength =
     Buffer.byteLength(head) +
     base64Length(images.image.length) +
     Buffer.byteLength(middle) +
-    base64Length(images.mask.length) +
+    (mask ? base64Length(mask.length) : 0) +
     Buffer.byteLength(tail);
   return {
     contentLength,
@@ -85,8 +89,10 @@ export function fillRequestBody(
           onStart?.();
           yield Buffer.from(head);
           yield* base64Chunks(images.image);
-          yield Buffer.from(middle);
-          yield* base64Chunks(images.mask);
+          if (mask) {
+            yield Buffer.from(middle);
+            yield* base64Chunks(mask);
+          }
           yield Buffer.from(tail);
         })(),
         { objectMode: false },

@@ -1,11 +1,19 @@
 /** Shapes of the BFL API as this client uses them: the fill's parameters, the submit answer, a poll's state. */
 import type { ImageFormat } from '../image/types';
+import type { ModelFieldValues, ModelId } from './models';
 
 /** The API's output_format: the same formats it takes as input. */
 export type OutputFormat = ImageFormat;
 
-/** The generation parameters of one fill, validated and in the API's units. */
+/**
+ * The parameters of one task, validated and in the API's units: the generation fields every FLUX.1 tool shares,
+ * and the model with its own fields (a fine-tune, the sides of an expand). Kept in the journal as they are.
+ */
 export interface FillParameters {
+  /** undefined: flux-pro-1.0-fill (also what a journal entry written before models existed means). */
+  model?: ModelId;
+  /** The model's own fields (lib/api/models.ts). */
+  modelFields?: ModelFieldValues;
   prompt: string;
   steps: number;
   guidance: number;
@@ -16,7 +24,7 @@ export interface FillParameters {
   promptUpsampling: boolean;
 }
 
-/** What `POST /v1/flux-pro-1.0-fill` answers on success. */
+/** What a submit (`POST /v1/<model>`) answers on success. */
 export interface SubmittedTask {
   id: string;
   pollingUrl: string;

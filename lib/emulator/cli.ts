@@ -151,8 +151,8 @@ function banner(emulator: BflEmulator, options: EmulatorOptions): string {
     ? `one of the ${Object.keys(options.keys).length} key(s) given with --key`
     : `any key of 8+ characters, e.g. ${DEFAULT_EMULATOR_KEY}`;
   return [
-    'BFL emulator (FLUX.1 Fill [pro]) is running on loopback.',
-    `  API       ${emulator.apiUrl}   (submit: POST ${emulator.apiUrl}${SUBMIT_PATH})`,
+    'BFL emulator (FLUX.1 Fill [pro], Fill [pro] fine-tuned, Expand [pro]) is running on loopback.',
+    `  API       ${emulator.apiUrl}   (submit: POST ${emulator.apiUrl}${SUBMIT_PATH}, -finetuned, /v1/flux-pro-1.0-expand)`,
     `  cluster   ${emulator.clusterUrl}   (polling_url origin)`,
     `  delivery  ${emulator.deliveryUrl}   (signed result URLs)`,
     '',

@@ -9,15 +9,27 @@ import { answerInstead, answersInstead, shapeAnswer, type FaultTools } from './f
 import { promptFaults, type ResolvedFault } from './fault-specs';
 import type { FaultPlan, FaultScope } from './faults';
 import { BodyTooLargeError, readBody, type Exchange } from './http';
-import { decodeInputs } from './images';
+import { decodeExpandInput, decodeInputs } from './images';
 import type { Config } from './options';
 import type { PollRateLimiter } from './ratelimit';
 import { STATUS, type ScenarioQueue } from './scenarios';
-import type { TaskLifecycle } from './tasks';
+import type { TaskInputs, TaskLifecycle } from './tasks';
 import type { FaultTarget } from './types';
-import { decodeRequestBody, validateFillBody, type RequestBody } from './validation';
+import {
+  decodeRequestBody,
+  validateFillBody,
+  type EmulatedModel,
+  type ExpandSides,
+  type RequestBody,
+} from './validation';
 
 export const SUBMIT_PATH = '/v1/flux-pro-1.0-fill';
+/** Each submit endpoint and its model. */
+export const SUBMIT_PATHS: Readonly<Record<string, EmulatedModel>> = {
+  [SUBMIT_PATH]: 'fill',
+  '/v1/flux-pro-1.0-fill-finetuned': 'finetuned',
+  '/v1/flux-pro-1.0-expand': 'expand',
+};
 export const POLL_PATH = '/v1/get_result';
 export const CREDITS_PATH = '/v1/credits';
 /** Generous: a 20 MP PNG as base64 plus its mask fits. */
@@ -49,7 +61,7 @@ export class Endpoints {
     ex.json(200, { credits: accounts.credits(auth.key) });
   }
 
-  async submit(ex: Exchange): Promise<void> {
+  async submit(ex: Exchange, model: EmulatedModel): Promise<void> {
     const { config, accounts, faults, scenarios, tasks } = this.deps;
     let raw: Buffer;
     try {
@@ -74,11 +86,13 @@ export class Endpoints {
     const auth = accounts.check(keyHeader);
     if (!auth.ok) return ex.json(auth.status, { detail: auth.detail });
 
-    const validated = validateFillBody(body);
+    const validated = validateFillBody(body, model);
     if (!validated.ok) return ex.json(422, { detail: validated.detail });
     const params = validated.value;
 
-    const decoded = await decodeInputs(params.image, params.mask);
+    const decoded = params.sides
+      ? await decodeExpandInput(params.image, params.sides)
+      : await decodeInputs(params.image, params.mask);
     // close() may have run while sharp was reading the images: no task may start after it.
     if (tasks.isClosed) return ex.drop();
     if (!decoded.ok) {
@@ -108,7 +122,7 @@ export class Endpoints {
     }
 
     const scenario = scenarios.peek(
-      { processingMs: config.processingMs, cost: config.costPerImage, webhook: config.webhook },
+      { processingMs: config.processingMs, cost: config.costs[model], webhook: config.webhook },
       params.prompt,
     );
     const charge = scenario.cost ?? 0;
@@ -121,7 +135,14 @@ export class Endpoints {
     scenarios.take();
 
     const jsonBody = body.kind === 'json' ? (body.value as Record<string, unknown>) : {};
-    const task = tasks.create(key, params, jsonBody, decoded, scenario, charge);
+    const task = tasks.create(
+      key,
+      params,
+      jsonBody,
+      { ...decoded, ...this.sizes(decoded, params.sides) },
+      scenario,
+      charge,
+    );
     faults.attach(
       task.id,
       asked.filter((f) => f.target === 'poll' || f.target === 'download'),
@@ -131,7 +152,8 @@ export class Endpoints {
       faults.commit(chosen, ex.record, task.id);
       shapeAnswer(chosen.fault, ex, this.deps.faultTools);
     }
-    const mp = megapixels(task.width, task.height);
+    const inputMp = megapixels(task.inputWidth, task.inputHeight);
+    const outputMp = megapixels(task.resultWidth, task.resultHeight);
     if (params.webhookUrl !== null && config.webhookResponse) {
       // The answer names no polling URL: the generic GET /v1/get_result?id= on the API origin must serve it.
       tasks.servedOnApi.add(task.id);
@@ -140,18 +162,34 @@ export class Endpoints {
         status: task.status,
         webhook_url: params.webhookUrl,
         cost: scenario.cost,
-        input_mp: mp,
-        output_mp: mp,
+        input_mp: inputMp,
+        output_mp: outputMp,
       });
     } else {
       ex.json(200, {
         id: task.id,
         polling_url: `${this.deps.clusterUrl}${POLL_PATH}?id=${task.id}`,
         cost: scenario.cost,
-        input_mp: mp,
-        output_mp: mp,
+        input_mp: inputMp,
+        output_mp: outputMp,
       });
     }
+  }
+
+  /** The input's and the result's sizes: a fill's are the image's; an expand's result may be rounded down. */
+  private sizes(
+    decoded: { width: number; height: number },
+    sides: ExpandSides | null,
+  ): Pick<TaskInputs, 'resultWidth' | 'resultHeight' | 'inputWidth' | 'inputHeight'> {
+    const { width, height } = decoded;
+    if (!sides) return { resultWidth: width, resultHeight: height, inputWidth: width, inputHeight: height };
+    const step = this.deps.config.outputSizeStep;
+    return {
+      resultWidth: Math.max(step, Math.floor(width / step) * step),
+      resultHeight: Math.max(step, Math.floor(height / step) * step),
+      inputWidth: width - sides.left - sides.right,
+      inputHeight: height - sides.top - sides.bottom,
+    };
   }
 
   /**

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import sharp, { type Sharp } from 'sharp';
 import type { EmulatorTask } from './types';
-import type { OutputFormat } from './validation';
+import type { ExpandSides, OutputFormat } from './validation';
 
 export type InputField = 'image' | 'mask';
 
@@ -94,10 +94,34 @@ export async function decodeInputs(imageText: string, maskText: string | null): 
   };
 }
 
+/**
+ * An expand's input as a fill's: the image on the expanded canvas (black where new, flattened onto black) and a
+ * mask that is white exactly where the picture is new, so the result changes only the new area.
+ */
+export async function decodeExpandInput(imageText: string, sides: ExpandSides): Promise<DecodedInputs> {
+  const image = await decodeOne(imageText, 'image');
+  if (!image.ok) return image;
+  const width = image.width + sides.left + sides.right;
+  const height = image.height + sides.top + sides.bottom;
+  const [canvas, mask] = await Promise.all([
+    sharp(image.bytes)
+      .flatten({ background: '#000000' })
+      .extend({ ...sides, background: '#000000' })
+      .png()
+      .toBuffer(),
+    sharp({ create: { width: image.width, height: image.height, channels: 3, background: '#000000' } })
+      .extend({ ...sides, background: '#ffffff' })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer(),
+  ]);
+  return { ok: true, image: canvas, mask, width, height, hasAlpha: false };
+}
+
 /** What the result depends on: the submitted task's inputs. */
 export type ComposeInput = Pick<
   EmulatorTask,
-  'image' | 'mask' | 'width' | 'height' | 'seed' | 'prompt' | 'outputFormat'
+  'image' | 'mask' | 'width' | 'height' | 'resultWidth' | 'resultHeight' | 'seed' | 'prompt' | 'outputFormat'
 >;
 
 /** Two colours and a stripe width derived from seed and prompt: same request, same picture. */
@@ -169,6 +193,9 @@ export async function composeOutput(input: ComposeInput): Promise<Buffer> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   // Composite always adds an alpha band; the result image has none.
-  const flat = sharp(composed.data, { raw: { width, height, channels: composed.info.channels } }).removeAlpha();
+  let flat = sharp(composed.data, { raw: { width, height, channels: composed.info.channels } }).removeAlpha();
+  if (input.resultWidth !== width || input.resultHeight !== height) {
+    flat = flat.resize(input.resultWidth, input.resultHeight, { fit: 'fill' });
+  }
   return encode(flat, input.outputFormat).toBuffer();
 }

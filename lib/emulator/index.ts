@@ -42,9 +42,9 @@ export type {
 } from './types';
 
 /**
- * A local BFL API for FLUX.1 Fill [pro] on three loopback origins: the API (submit, credits), a "cluster" that
- * answers the polling_url, and a "delivery" host that serves signed result URLs. Keeping them apart catches
- * clients that rebuild the poll URL or send their key to the image host.
+ * A local BFL API for FLUX.1 Fill [pro], its fine-tuned variant and Expand [pro] on three loopback origins: the
+ * API (submit, credits), a "cluster" that answers the polling_url, and a "delivery" host that serves signed
+ * result URLs. Keeping them apart catches clients that rebuild the poll URL or send their key to the image host.
  */
 export class BflEmulator {
   readonly requests: RecordedRequest[];

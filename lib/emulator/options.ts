@@ -6,6 +6,10 @@ import { toResolvedFault } from './fault-specs';
 import type { FaultPlanSettings } from './faults';
 import { isLoopbackHost, type Origin } from './http';
 import type { EmulatorOptions, Fault, WebhookScenario } from './types';
+import type { EmulatedModel } from './validation';
+
+/** BFL's list prices in credits: Fill [pro] 5, Fill [pro] fine-tuned 6, Expand [pro] 5. */
+const LIST_PRICES: Readonly<Record<EmulatedModel, number>> = { fill: 5, finetuned: 6, expand: 5 };
 
 /** The options the running emulator reads, defaults applied. */
 export interface Config {
@@ -13,7 +17,10 @@ export interface Config {
   deliveryTtlMs: number;
   maxActivePerKey: number;
   retryAfterSeconds: number;
-  costPerImage: number | null;
+  /** What a task of each model costs (null: cost null, nothing charged). */
+  costs: Readonly<Record<EmulatedModel, number | null>>;
+  /** An expand's output sides are rounded down to a multiple of this. */
+  outputSizeStep: number;
   resignOnPoll: boolean;
   webhookResponse: boolean;
   webhookStyle: 'current' | 'legacy';
@@ -41,6 +48,13 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
+/** costPerImage, when given, is every model's price; else each model costs its list price. */
+function costsOf(costPerImage: number | null | undefined): Record<EmulatedModel, number | null> {
+  if (costPerImage === undefined) return { ...LIST_PRICES };
+  const cost = costPerImage === null ? null : nonNegative('costPerImage', costPerImage, 5);
+  return { fill: cost, finetuned: cost, expand: cost };
+}
+
 function port(name: string, value: number | undefined): number {
   const p = value ?? 0;
   if (!Number.isInteger(p) || p < 0 || p > 65535) throw new RangeError(`BflEmulator: ${name} must be a port number`);
@@ -57,7 +71,8 @@ export function parseOptions(options: EmulatorOptions): StartSettings {
     deliveryTtlMs: nonNegative('deliveryTtlMs', options.deliveryTtlMs, 600_000),
     maxActivePerKey: nonNegative('maxActivePerKey', options.maxActivePerKey, 24),
     retryAfterSeconds: nonNegative('retryAfterSeconds', options.retryAfterSeconds, 1),
-    costPerImage: options.costPerImage === null ? null : nonNegative('costPerImage', options.costPerImage, 5),
+    costs: costsOf(options.costPerImage),
+    outputSizeStep: Math.max(1, Math.floor(nonNegative('outputSizeStep', options.outputSizeStep, 1))),
     resignOnPoll: options.resignOnPoll ?? true,
     webhookResponse: options.webhookResponse ?? false,
     webhookStyle: options.webhookStyle ?? 'current',

@@ -4,7 +4,7 @@
  * that rebuilds the poll URL or sends its key to the image host is caught.
  */
 import * as http from 'node:http';
-import { CREDITS_PATH, POLL_PATH, SUBMIT_PATH, type Endpoints } from './endpoints';
+import { CREDITS_PATH, POLL_PATH, SUBMIT_PATHS, type Endpoints } from './endpoints';
 import { closeServer, Exchange, headerRecord, listen, methodNotAllowed, notFound, originOf, type Origin } from './http';
 import type { RecordedRequest } from './types';
 
@@ -138,9 +138,10 @@ export class EmulatorServer {
       if (method !== 'GET') return methodNotAllowed(ex, 'GET');
       return endpoints.poll(ex, origin === 'cluster');
     }
-    if (origin === 'api' && path === SUBMIT_PATH) {
+    const model = origin === 'api' ? SUBMIT_PATHS[path] : undefined;
+    if (model) {
       if (method !== 'POST') return methodNotAllowed(ex, 'POST');
-      return endpoints.submit(ex);
+      return endpoints.submit(ex, model);
     }
     if (origin === 'api' && path === CREDITS_PATH) {
       if (method !== 'GET') return methodNotAllowed(ex, 'GET');

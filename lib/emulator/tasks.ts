@@ -36,8 +36,11 @@ export interface ResultBody {
   preview: null;
 }
 
-/** The decoded submitted images. */
-export type TaskInputs = Pick<EmulatorTask, 'image' | 'mask' | 'width' | 'height'>;
+/** The decoded submitted images, and the sizes of the input and the result. */
+export type TaskInputs = Pick<
+  EmulatorTask,
+  'image' | 'mask' | 'width' | 'height' | 'resultWidth' | 'resultHeight' | 'inputWidth' | 'inputHeight'
+>;
 
 interface Waiter {
   predicate: (task: EmulatorTask) => boolean;
@@ -101,10 +104,15 @@ export class TaskLifecycle {
       submittedAt: Date.now(),
       completedAt: null,
       body: summariseBody(body),
+      model: params.model,
       image: inputs.image,
       mask: inputs.mask,
       width: inputs.width,
       height: inputs.height,
+      resultWidth: inputs.resultWidth,
+      resultHeight: inputs.resultHeight,
+      inputWidth: inputs.inputWidth,
+      inputHeight: inputs.inputHeight,
       seed,
       prompt: params.promptUpsampling ? upsamplePrompt(params.prompt, seed) : params.prompt,
       outputFormat: params.outputFormat,

@@ -25,8 +25,16 @@ export interface EmulatorOptions {
   maxActivePerKey?: number;
   /** Retry-After on 429, default 1. */
   retryAfterSeconds?: number;
-  /** Default 5 (credits); null => submit returns cost null (and nothing is charged). */
+  /**
+   * Credits per task of every model; null => submit returns cost null (and nothing is charged). Default: each
+   * model's list price (fill 5, fine-tuned fill 6, expand 5).
+   */
   costPerImage?: number | null;
+  /**
+   * An expand's output is made with sides rounded down to a multiple of this (default 1: exactly the size asked
+   * for), as a model that works in blocks of pixels might answer: clients must scale it back.
+   */
+  outputSizeStep?: number;
   /** Re-polling a Ready task gives a freshly signed URL, default true. */
   resignOnPoll?: boolean;
   /** When webhook_url is given, answer the AsyncWebhookResponse shape (no polling_url), default false. */
@@ -209,12 +217,24 @@ export interface EmulatorTask {
   completedAt: number | null;
   /** The JSON body exactly as received, except `image`/`mask` replaced by the string `<base64 N chars>`. */
   body: Record<string, unknown>;
-  /** Decoded submitted image bytes. */
+  /** The endpoint it was submitted to. */
+  model: 'fill' | 'finetuned' | 'expand';
+  /**
+   * Decoded submitted image bytes; for an expand, the image on its expanded canvas (black where it is new), so
+   * that `mask` marks what the expand generates.
+   */
   image: Buffer;
-  /** Decoded submitted mask bytes (null in alpha mode). */
+  /** Decoded submitted mask bytes (null in alpha mode); for an expand, white where the picture is new. */
   mask: Buffer | null;
+  /** Size of the image (an expand's: of the expanded canvas). */
   width: number;
   height: number;
+  /** Size of the result image: the image's, or for an expand with outputSizeStep, rounded down. */
+  resultWidth: number;
+  resultHeight: number;
+  /** Size of the image as submitted (an expand's before expanding). */
+  inputWidth: number;
+  inputHeight: number;
   /** Seed used (given or random 0..2^32-1). */
   seed: number;
   /** Prompt as "used" (with upsampling: the prompt plus a short added phrase). */

@@ -15,9 +15,26 @@ export interface ValidationErrorItem {
 
 export type OutputFormat = 'jpeg' | 'png' | 'webp';
 
+/** The submit endpoints the emulator serves: FLUX.1 Fill [pro], its fine-tuned variant, and Expand [pro]. */
+export type EmulatedModel = 'fill' | 'finetuned' | 'expand';
+
+/** Pixels an expand adds on each side. */
+export interface ExpandSides {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
 export interface FillParams {
+  model: EmulatedModel;
   image: string;
+  /** Always null for an expand, which takes no mask. */
   mask: string | null;
+  /** Fine-tuned fill only. */
+  finetune: { id: string; strength: number } | null;
+  /** Expand only. */
+  sides: ExpandSides | null;
   prompt: string;
   steps: number;
   promptUpsampling: boolean;
@@ -175,8 +192,12 @@ function bounded(field: Field<number>, ge: number, le: number): Field<number> {
   return field;
 }
 
-/** Fields of FluxProFillInputs in the OpenAPI's order, which is the order Pydantic reports errors in. */
-export function validateFillBody(body: RequestBody): Validated<FillParams> {
+/**
+ * The fields of FluxProFillInputs, FluxProFillFinetunedInputs or FluxProExpandInputs in the OpenAPI's order,
+ * which is the order Pydantic reports errors in. The fine-tuned fill's prompt, steps, guidance and
+ * prompt_upsampling are not nullable; an expand has four sides (0..2048) and no mask.
+ */
+export function validateFillBody(body: RequestBody, model: EmulatedModel = 'fill'): Validated<FillParams> {
   if (body.kind === 'invalid') return { ok: false, detail: body.detail };
   if (body.kind === 'none') {
     return { ok: false, detail: [{ type: 'missing', loc: ['body'], msg: 'Field required', input: null }] };
@@ -212,15 +233,24 @@ export function validateFillBody(body: RequestBody): Validated<FillParams> {
     return fallback;
   }
 
-  let image = '';
-  if (!has('image')) errors.push({ type: 'missing', loc: ['body', 'image'], msg: 'Field required', input: data });
-  else image = take('image', parseStr, '', false);
-  const mask = take<string | null>('mask', parseStr, null);
-  const prompt = take('prompt', parseStr, '');
-  const steps = take('steps', (v) => bounded(parseInt_(v), 15, 50), 50);
-  const promptUpsampling = take('prompt_upsampling', parseBool, false);
+  const required = (name: string, parse: (value: unknown) => Field<string>): string => {
+    if (has(name)) return take(name, parse, '', false);
+    errors.push({ type: 'missing', loc: ['body', name], msg: 'Field required', input: data });
+    return '';
+  };
+  const finetuned = model === 'finetuned';
+  const finetuneId = finetuned ? required('finetune_id', parseStr) : '';
+  const finetuneStrength = finetuned ? take('finetune_strength', (v) => bounded(parseFloat_(v), 0, 2), 1.1) : 0;
+  const image = required('image', parseStr);
+  const mask = model === 'expand' ? null : take<string | null>('mask', parseStr, null);
+  const side = (name: string) => take(name, (v) => bounded(parseInt_(v), 0, 2048), 0);
+  const sides =
+    model === 'expand' ? { top: side('top'), bottom: side('bottom'), left: side('left'), right: side('right') } : null;
+  const prompt = take('prompt', parseStr, '', !finetuned);
+  const steps = take('steps', (v) => bounded(parseInt_(v), 15, 50), 50, !finetuned);
+  const promptUpsampling = take('prompt_upsampling', parseBool, false, !finetuned);
   const seed = take<number | null>('seed', parseInt_, null);
-  const guidance = take('guidance', (v) => bounded(parseFloat_(v), 1.5, 100), 60);
+  const guidance = take('guidance', (v) => bounded(parseFloat_(v), 1.5, 100), 60, !finetuned);
   const outputFormat = take<OutputFormat>('output_format', (v) => parseEnum(v, OUTPUT_FORMATS), 'jpeg');
   const safetyTolerance = take('safety_tolerance', (v) => bounded(parseInt_(v), 0, 6), 2, false);
   const webhookUrl = take<string | null>('webhook_url', parseHttpUrl, null);
@@ -230,8 +260,11 @@ export function validateFillBody(body: RequestBody): Validated<FillParams> {
   return {
     ok: true,
     value: {
+      model,
       image,
       mask,
+      finetune: finetuned ? { id: finetuneId, strength: finetuneStrength } : null,
+      sides,
       prompt,
       steps,
       promptUpsampling,

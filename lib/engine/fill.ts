@@ -5,16 +5,20 @@
  */
 import { cancelledError, queueFullError } from '../errors';
 import {
-  composeResult,
+  composeJobResult,
   geometryMaskPng,
+  isExpandGeometry,
   makePreview,
   planInputs,
   type FillGeometry,
   type ImageLimits,
+  type JobGeometry,
   type Preview,
 } from '../image';
+import type { FillImages } from '../api/request-body';
+import type { FillParameters } from '../api/types';
 import type { FillResult, FillService } from './service';
-import { resolveFillSettings, type FillSettings, type MessageFallbacks, type RawFillInputs } from '../fields';
+import { resolveFillSettings, type MessageFallbacks, type RawFillInputs } from '../fields';
 import type { JournalRecord, ResumableJob } from './journal';
 import type { PhaseListener } from './phases';
 
@@ -31,13 +35,26 @@ export interface FillRequest {
   journal?: JobJournal;
 }
 
+/** A job's settings as the journal keeps them. */
+export interface JournalledSettings {
+  parameters: FillParameters;
+  timeoutMs: number;
+}
+
 export interface JobJournal {
-  begin(settings: FillSettings, geometry: FillGeometry): JournalRecord;
+  begin(settings: JournalledSettings, geometry: JobGeometry): JournalRecord;
 }
 
 export interface FillOutcome extends FillResult {
   /** What was sent and how the result was put back; for the preview. */
   geometry: FillGeometry;
+}
+
+/** A job checked and its images prepared: what is submitted, and how its result is composed. */
+export interface PlannedJob<G extends JobGeometry> {
+  settings: JournalledSettings;
+  images: FillImages;
+  geometry: G;
 }
 
 export async function fill(
@@ -52,6 +69,21 @@ export async function fill(
   if (!service.slots.hasRoom) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
   const { images, geometry } = await planInputs(request.image, request.mask, settings.imageOptions, imageLimits);
+  return runPlanned(service, { settings, images, geometry }, request.journal, signal, onPhase);
+}
+
+/**
+ * The road from a planned job on, for every model: queue, submit (journalled from then on), poll, download,
+ * compose. The journal entry goes before the result is sent, so a job that ended is never resumed.
+ */
+export async function runPlanned<G extends JobGeometry>(
+  service: FillService,
+  job: PlannedJob<G>,
+  journal: JobJournal | undefined,
+  signal: AbortSignal,
+  onPhase: PhaseListener,
+): Promise<FillResult & { geometry: G }> {
+  const { settings, images, geometry } = job;
   let record: JournalRecord | undefined;
   try {
     const result = await service.run(
@@ -60,14 +92,14 @@ export async function fill(
       onPhase,
       {
         onSubmitting: () => {
-          record = request.journal?.begin(settings, geometry);
+          record = journal?.begin(settings, geometry);
         },
         // Not awaited: the first poll need not wait for the disk.
         onSubmitted: (task, submittedAt) => void record?.submitted(task, submittedAt),
       },
     );
     onPhase({ phase: 'composing', taskId: result.metadata.id });
-    const image = await composeResult(result.image, geometry, {
+    const image = await composeJobResult(result.image, geometry, {
       outputFormat: settings.parameters.outputFormat,
       taskId: result.metadata.id,
     });
@@ -75,17 +107,16 @@ export async function fill(
     if (signal.aborted) throw cancelledError(result.metadata.id);
     return { ...result, image, geometry };
   } finally {
-    // Before the result is sent: a job that ended is never resumed by a later restart.
     await record?.remove();
   }
 }
 
 export interface ResumedOutcome extends FillResult {
   /** Undefined when the journal kept no image to paste back into: the API's image as it came. */
-  geometry: FillGeometry | undefined;
+  geometry: JobGeometry | undefined;
 }
 
-/** The rest of the road for a task submitted before a restart: poll, download, and paste back if it can. */
+/** The rest of the road for a task of any model submitted before a restart: poll, download, paste back if it can. */
 export async function resumeFill(
   service: FillService,
   job: ResumableJob,
@@ -102,7 +133,7 @@ export async function resumeFill(
   );
   if (!geometry) return { ...result, geometry };
   onPhase({ phase: 'composing', taskId: result.metadata.id });
-  const image = await composeResult(result.image, geometry, {
+  const image = await composeJobResult(result.image, geometry, {
     outputFormat: entry.parameters.outputFormat,
     taskId: result.metadata.id,
   });
@@ -110,6 +141,7 @@ export async function resumeFill(
 }
 
 /** The workspace thumbnail of a finished fill, with the outline of the area that was filled. */
-export async function previewOf(outcome: Pick<FillOutcome, 'image' | 'geometry'>): Promise<Preview> {
+export async function previewOf(outcome: { image: Buffer; geometry: JobGeometry }): Promise<Preview | undefined> {
+  if (isExpandGeometry(outcome.geometry)) return undefined;
   return makePreview(outcome.image, await geometryMaskPng(outcome.geometry));
 }

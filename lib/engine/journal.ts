@@ -11,7 +11,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FillParameters, SubmittedTask } from '../api/types';
-import type { FillGeometry } from '../image';
+import { isExpandGeometry, type ExpandGeometry, type FillGeometry, type JobGeometry } from '../image';
 
 /** The journal's default cap on disk space; beyond it jobs still run, but resume without paste-back. */
 export const DEFAULT_JOURNAL_CAP_BYTES = 256 * 1024 * 1024;
@@ -27,16 +27,18 @@ const IMAGE_SUFFIX = '.job.image';
 const VERSION = 1;
 
 /** A geometry with its buffers out: the mask as base64, the source image in a file of its own. */
-type StoredGeometry = Omit<FillGeometry, 'mask' | 'source'> & {
+type StoredFillGeometry = Omit<FillGeometry, 'mask' | 'source'> & {
   mask: Omit<FillGeometry['mask'], 'png'> & { png: string };
   source: Omit<FillGeometry['source'], 'data'>;
 };
+type StoredExpandGeometry = Omit<ExpandGeometry, 'source'> & { source: Omit<ExpandGeometry['source'], 'data'> };
+type StoredGeometry = StoredFillGeometry | StoredExpandGeometry;
 
 export interface JournalEntry {
   version: number;
   /** Unique per job; the files' names. */
   id: string;
-  /** The bfl-fill node whose job it is. */
+  /** The node (bfl-fill or bfl-expand) whose job it is. */
   nodeId: string;
   createdAt: number;
   /** The first 16 hex digits of the key's SHA-256: enough to tell keys apart, useless to find one. */
@@ -58,7 +60,7 @@ export interface JournalEntry {
 /** What a resumed job gets back: the entry, and its geometry with the image read from disk. */
 export interface ResumableJob {
   entry: JournalEntry;
-  geometry: FillGeometry | undefined;
+  geometry: JobGeometry | undefined;
 }
 
 export interface JournalOptions {
@@ -105,17 +107,25 @@ export function jsonSafeProperties(msg: Record<string, unknown>): Record<string,
   return kept;
 }
 
-function storeGeometry(geometry: FillGeometry): StoredGeometry {
+function storeGeometry(geometry: JobGeometry): StoredGeometry {
   const { data: _data, ...source } = geometry.source;
+  if (isExpandGeometry(geometry)) return { ...geometry, source };
   return { ...geometry, mask: { ...geometry.mask, png: geometry.mask.png.toString('base64') }, source };
 }
 
-function loadGeometry(stored: StoredGeometry, data: Buffer): FillGeometry {
+function loadGeometry(stored: StoredGeometry, data: Buffer): JobGeometry {
+  if ('kind' in stored) return { ...stored, source: { ...stored.source, data } };
   return {
     ...stored,
     mask: { ...stored.mask, png: Buffer.from(stored.mask.png, 'base64') },
     source: { ...stored.source, data },
   };
+}
+
+/** Whether composing the result needs the original image: to paste back into, or to stitch a crop into. */
+function needsSource(geometry: JobGeometry | undefined): boolean {
+  if (!geometry) return false;
+  return geometry.options.pasteBack || (!isExpandGeometry(geometry) && geometry.resampled);
 }
 
 async function writeAtomically(path: string, data: string | Buffer): Promise<void> {
@@ -209,12 +219,12 @@ export class Journal {
     parameters: FillParameters;
     timeoutMs: number;
     msg: Record<string, unknown>;
-    geometry: FillGeometry | undefined;
+    geometry: JobGeometry | undefined;
   }): JournalRecord {
     const id = `${job.nodeId.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomUUID()}`;
     LIVE.add(id);
     const entryPath = join(this.dir, `${id}${ENTRY_SUFFIX}`);
-    const image = job.geometry?.options.pasteBack || job.geometry?.resampled ? job.geometry.source.data : undefined;
+    const image = needsSource(job.geometry) ? job.geometry!.source.data : undefined;
     const fits = image !== undefined && this.usedBytes + image.length <= this.capBytes;
     const entry: JournalEntry = {
       version: VERSION,

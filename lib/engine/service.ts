@@ -8,8 +8,8 @@ import { BflError, cancelledError, downloadError, timeoutError, type JobPoint } 
 import type { ApiEndpoint } from '../api/regions';
 import { RequestAborted, type RetryPolicy } from '../api/retry';
 import type { FillParameters, ReadyResult, SubmittedTask } from '../api/types';
-import type { PreparedImages } from '../image';
-import { FILL_MODEL } from '../api/models';
+import type { FillImages } from '../api/request-body';
+import { modelOf } from '../api/models';
 import { text } from '../messages';
 import type { PhaseListener } from './phases';
 import { DEFAULT_POLL_SCHEDULE, expectedFinishMs, nextPollDelay, type PollSchedule } from './schedule';
@@ -39,7 +39,7 @@ export interface FillResult {
 
 export interface FillJob {
   parameters: FillParameters;
-  images: PreparedImages;
+  images: FillImages;
   timeoutMs: number;
 }
 
@@ -213,7 +213,8 @@ export class FillService {
     hooks: RunHooks,
     expectation: WebhookExpectation | undefined,
   ): Promise<SubmittedTask> {
-    const reservation = this.budget?.reserve(FILL_MODEL.listPrice);
+    const { listPrice } = modelOf(job.parameters.model);
+    const reservation = this.budget?.reserve(listPrice);
     onPhase({ phase: 'submitting' });
     hooks.onSubmitting?.();
     let task: SubmittedTask;
@@ -221,10 +222,10 @@ export class FillService {
       task = await this.client.submitFill(job.parameters, job.images, signal, expectation?.webhook);
     } catch (error) {
       if (createdNoTask(error, signal)) reservation?.release();
-      else reservation?.settle(FILL_MODEL.listPrice);
+      else reservation?.settle(listPrice);
       throw error;
     }
-    reservation?.settle(task.cost ?? FILL_MODEL.listPrice);
+    reservation?.settle(task.cost ?? listPrice);
     if (!expectation) return task;
     expectation.forTask(task.id);
     // Kept with the task, so a job resumed after a restart still recognises its webhook.

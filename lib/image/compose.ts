@@ -90,7 +90,7 @@ async function generatedPatch(generated: Buffer, crop: Box, patch: Box, taskId: 
 }
 
 /** The upright original, ready to be composited over without changing a kept pixel. */
-async function originalImage(geometry: FillGeometry): Promise<Sharp> {
+export async function originalImage(geometry: Pick<FillGeometry, 'source' | 'flattenSource'>): Promise<Sharp> {
   const upright = open(geometry.source).autoOrient();
   if (!geometry.flattenSource) return upright;
   // Alpha would be blended by the compositing and 16-bit or CMYK pixels converted after it: drop and convert
@@ -99,7 +99,7 @@ async function originalImage(geometry: FillGeometry): Promise<Sharp> {
   return sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } });
 }
 
-function encode(image: Sharp, options: ComposeOptions): Sharp {
+export function encode(image: Sharp, options: ComposeOptions): Sharp {
   switch (options.outputFormat) {
     case 'png':
       return image.png();

@@ -91,7 +91,7 @@ export async function geometryMaskPng(geometry: FillGeometry): Promise<Buffer> {
 }
 
 /** Compositing over an 8-bit RGB image keeps its pixels exactly; alpha, 16 bits or CMYK must go first. */
-function needsFlattening(source: SourceImage): boolean {
+export function needsFlattening(source: SourceImage): boolean {
   if (source.hasAlpha || source.space === 'cmyk') return true;
   return source.depth !== 'uchar' || (source.space !== 'srgb' && source.space !== 'b-w');
 }

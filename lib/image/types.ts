@@ -134,3 +134,42 @@ export interface FillGeometry {
   readonly flattenSource: boolean;
   readonly options: ImageOptions;
 }
+
+/** Pixels added on each side of an expanded picture, in pixels of the upright input. */
+export interface Sides {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+/** Where the original sits in an expanded picture: in the middle, at an edge or in a corner. */
+export type Anchor =
+  'center' | 'top' | 'bottom' | 'left' | 'right' | 'top-left' | 'top-right' | 'bottom-left' | 'bottom-right';
+
+/** How an expanded picture is laid out: the sides given, or a ratio to reach, the original at the anchor. */
+export type ExpandLayout = { sides: Sides } | { aspectRatio: { width: number; height: number }; anchor: Anchor };
+
+/** What the expand node's result options ask of the image work, checked. */
+export interface ExpandOptions {
+  /** The original's pixels come back untouched inside the expanded picture. */
+  pasteBack: boolean;
+  /** With pasteBack: the original's edges next to new area blend in over this many pixels. */
+  seamFeather: number;
+}
+
+/** What composing an expand needs to know about its submitted job. */
+export interface ExpandGeometry {
+  readonly kind: 'expand';
+  /** Size of the expanded picture: the input's plus the sides. */
+  readonly width: number;
+  readonly height: number;
+  readonly sides: Sides;
+  /** The input image: the flow's own Buffer and what its header said. */
+  readonly source: SourceImage;
+  readonly flattenSource: boolean;
+  readonly options: ExpandOptions;
+}
+
+/** Either kind of job's geometry; a fill's has no `kind`, as before expands existed. */
+export type JobGeometry = FillGeometry | ExpandGeometry;

@@ -14,7 +14,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { CONFIG_FIELDS, FILL_FIELDS } from '../../lib/fields';
+import { CONFIG_FIELDS, EXPAND_FIELDS, FILL_FIELDS } from '../../lib/fields';
 import { PACKAGE, repoRoot, startPackedNodeRed, type PackedNodeRed } from '../pack/packed-node-red';
 
 const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -168,8 +168,11 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     await notice.first().waitFor({ state: 'detached' });
   }
 
-  /** A flow of its own tab with a bfl-fill node (and, when `config` is given, that bfl-config node). */
-  function fillFlow(config?: object): { tab: string; fill: string; config?: string; flow: object[] } {
+  /** A flow of its own tab with a bfl-fill node (or `type`; and, when `config` is given, that bfl-config node). */
+  function fillFlow(
+    config?: object,
+    type = 'bfl-fill',
+  ): { tab: string; fill: string; config?: string; flow: object[] } {
     const tab = newId();
     const fill = newId();
     const configNode = config ? { id: newId(), type: 'bfl-config', ...config } : undefined;
@@ -177,7 +180,7 @@ describe('the editor in a real browser (Chromium) with the packed package', func
       { id: tab, type: 'tab', label: `browser test ${tab.slice(0, 4)}` },
       {
         id: fill,
-        type: 'bfl-fill',
+        type,
         z: tab,
         config: configNode?.id ?? '',
         x: 240,
@@ -526,6 +529,128 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     const sections = (await page.locator('.red-ui-tray .bfl-fill-section').allInnerTexts()).map(text);
     assert.deepEqual(sections, Object.values(catalog('de', 'bfl-fill').section as Record<string, string>));
     await page.screenshot({ path: join(ARTIFACTS, 'fill-dialog-de.png') });
+  });
+
+  it('shows the fine-tune fields of the fill dialog only for the fine-tuned model, and requires the id there', async function () {
+    const page = await openEditor();
+    const { tab, fill, flow } = fillFlow({ region: 'emulator', name: '', baseUrl: '', maxConcurrent: 24 });
+    await importFlow(page, flow);
+    await showTab(page, tab);
+    await openDialog(page, fill);
+    const model = page.locator('#node-input-model');
+    assert.equal(await model.inputValue(), 'flux-pro-1.0-fill');
+    assert.equal(await field(page, 'finetuneId').isVisible(), false, 'the fine-tune id shows for the plain fill');
+    assert.equal(await field(page, 'finetuneStrength').isVisible(), false);
+
+    await model.selectOption('flux-pro-1.0-fill-finetuned');
+    await field(page, 'finetuneId').waitFor();
+    assert.equal(await field(page, 'finetuneStrength').inputValue(), '1.1');
+    // Empty, the id is refused for this model.
+    await page.locator('#node-input-finetuneId + .red-ui-typedInput-container.input-error').waitFor();
+    await field(page, 'finetuneId').fill('org-1/my-lora');
+    await field(page, 'finetuneId').press('Tab');
+    await page.locator('#node-input-finetuneId + .red-ui-typedInput-container:not(.input-error)').waitFor();
+    await field(page, 'finetuneStrength').fill('2.5');
+    await field(page, 'finetuneStrength').press('Tab');
+    await page.locator('#node-input-finetuneStrength + .red-ui-typedInput-container.input-error').waitFor();
+    await field(page, 'finetuneStrength').fill('0.8');
+    await field(page, 'finetuneStrength').press('Tab');
+    await page.screenshot({ path: join(ARTIFACTS, 'fill-dialog-finetuned.png') });
+
+    await model.selectOption('flux-pro-1.0-fill');
+    await field(page, 'finetuneId').waitFor({ state: 'hidden' });
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+    const saved = await page.evaluate(
+      (id) =>
+        (globalThis as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> } } }).RED.nodes.node(id),
+      fill,
+    );
+    assert.deepEqual(
+      [saved.model, saved.finetuneId, saved.finetuneStrength],
+      ['flux-pro-1.0-fill', 'org-1/my-lora', '0.8'],
+    );
+  });
+
+  it('adds a bfl expand node whose dialog shows its defaults, the sides in a diagram, and the aspect ratio', async function () {
+    const page = await openEditor();
+    const expand = page.locator('#red-ui-palette-function .red-ui-palette-node[data-palette-type="bfl-expand"]');
+    await expand.scrollIntoViewIfNeeded();
+    assert.equal(
+      text(await expand.locator('.red-ui-palette-label').innerText()),
+      entry('en-US', 'bfl-expand', 'paletteLabel'),
+    );
+    const {
+      tab,
+      fill: id,
+      flow,
+    } = fillFlow({ region: 'emulator', name: '', baseUrl: '', maxConcurrent: 24 }, 'bfl-expand');
+    await importFlow(page, flow);
+    await showTab(page, tab);
+    await openDialog(page, id);
+
+    for (const side of ['top', 'bottom', 'left', 'right']) assert.equal(await field(page, side).inputValue(), '0');
+    assert.equal(await field(page, 'aspectRatio').inputValue(), '');
+    assert.equal(await page.locator('#node-input-anchor').isVisible(), false, 'the anchor shows without a ratio');
+    assert.equal(await page.locator('#node-input-pasteBack').isChecked(), true);
+    assert.equal(await field(page, 'seamFeather').inputValue(), '0');
+    assert.equal(await field(page, 'steps').inputValue(), '50');
+    for (const [prop, label] of Object.entries(labels('en-US', EXPAND_FIELDS))) {
+      if (prop === 'anchor') continue;
+      assert.equal(text(await page.locator(`label[for="node-input-${prop}"]`).innerText()), label, prop);
+    }
+
+    // The diagram: the original moves right as pixels are added on the left, and each side is labelled.
+    const original = page.locator('#bfl-expand-diagram-original');
+    assert.equal(await original.evaluate((element) => (element as { style: { left: string } }).style.left), '0px');
+    await field(page, 'left').fill('512');
+    await field(page, 'left').press('Tab');
+    await page.locator('#bfl-expand-diagram-left', { hasText: '512' }).waitFor();
+    assert.notEqual(await original.evaluate((element) => (element as { style: { left: string } }).style.left), '0px');
+    await page.screenshot({ path: join(ARTIFACTS, 'expand-dialog-sides.png') });
+
+    // Out of range: marked, as the engine would refuse it.
+    await field(page, 'top').fill('3000');
+    await field(page, 'top').press('Tab');
+    await page.locator('#node-input-top + .red-ui-typedInput-container.input-error').waitFor();
+    await field(page, 'top').fill('0');
+    await field(page, 'top').press('Tab');
+
+    // An aspect ratio takes the place of the sides, with an anchor.
+    await field(page, 'aspectRatio').fill('16:9');
+    await field(page, 'aspectRatio').press('Tab');
+    await page.locator('#node-input-anchor').waitFor();
+    assert.equal(await field(page, 'left').isVisible(), false, 'the sides show with an aspect ratio');
+    assert.equal(await page.locator('#node-input-anchor').inputValue(), 'center');
+    await page.locator('#node-input-anchor').selectOption('left');
+    assert.equal(await original.evaluate((element) => (element as { style: { left: string } }).style.left), '0px');
+    assert.match(text(await page.locator('#bfl-expand-diagram-caption').innerText()), /16:9/);
+    await page.screenshot({ path: join(ARTIFACTS, 'expand-dialog-ratio.png') });
+    await page.locator('#node-dialog-ok').click();
+    await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
+    assert.equal(await errorTriangle(page, id).count(), 0);
+  });
+
+  it('shows the help of bfl expand, in German when the browser is German', async function () {
+    const page = await openEditor('de-DE');
+    const { tab, fill: id, flow } = fillFlow(undefined, 'bfl-expand');
+    await importFlow(page, flow);
+    await showTab(page, tab);
+    await canvasNode(page, id).click();
+    await page.locator('#red-ui-tab-help-link-button').click();
+    const help = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help').first();
+    await help.locator('h3').first().waitFor();
+    const headings = (await help.locator('h3').allInnerTexts()).map(text);
+    for (const section of ['Eingangsdaten', 'Ausgangsdaten', 'Details', 'Referenzen']) {
+      assert.ok(headings.includes(section), `the help has no section ${section}: ${headings.join(', ')}`);
+    }
+    assert.match(text(await help.innerText()), /FLUX\.1 Expand \[pro\]/);
+    await openDialog(page, id);
+    for (const [prop, label] of Object.entries(labels('de', EXPAND_FIELDS))) {
+      if (prop === 'anchor') continue;
+      assert.equal(text(await page.locator(`label[for="node-input-${prop}"]`).innerText()), label, prop);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'expand-dialog-de.png') });
   });
 
   it('sent no request anywhere but 127.0.0.1 and raised no error in the page', function () {

@@ -23,8 +23,11 @@ function valueOf(body: unknown): FillParams {
 describe('emulator: pydantic-style validation', () => {
   it('applies the API defaults, also for explicit nulls', () => {
     const expected = {
+      model: 'fill',
       image: 'x',
       mask: null,
+      finetune: null,
+      sides: null,
       prompt: '',
       steps: 50,
       promptUpsampling: false,

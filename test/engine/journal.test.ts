@@ -96,10 +96,10 @@ describe('the job journal', () => {
     await record.submitted(TASK, 1);
     const entryFile = entryFileName();
     const entry = JSON.parse(readFileSync(join(dir, entryFile!), 'utf8')) as JournalEntry;
-    const loaded = await writer.load(entry);
-    assert.deepEqual(loaded.geometry!.source.data, geometry.source.data);
-    assert.deepEqual(loaded.geometry!.mask.png, geometry.mask.png);
-    assert.deepEqual(loaded.geometry!.crop, geometry.crop);
+    const loaded = (await writer.load(entry)).geometry as FillGeometry;
+    assert.deepEqual(loaded.source.data, geometry.source.data);
+    assert.deepEqual(loaded.mask.png, geometry.mask.png);
+    assert.deepEqual(loaded.crop, geometry.crop);
     await record.remove();
   });
 

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { configNode, fillNode, helper, node, settings } from './flow';
+import { configNode, expandNode, fillNode, helper, node, settings } from './flow';
 
 // Core nodes are plain CommonJS files found at run time, not modules TypeScript can import.
 const loadCore = createRequire(__filename);
@@ -56,7 +56,7 @@ describe('example flows', function () {
   afterEach(() => helper.unload());
   after(() => settings({}));
 
-  const load = (flow: FlowNode[]) => helper.load([configNode, fillNode, ...coreNodes], onTab(flow), {});
+  const load = (flow: FlowNode[]) => helper.load([configNode, fillNode, expandNode, ...coreNodes], onTab(flow), {});
 
   it('01 fills the embedded picture with its mask', async () => {
     const flow = example('01 Fill an image with a mask.json');
@@ -125,5 +125,29 @@ describe('example flows', function () {
     const picture = await sharp(join(dir, 'picture.png')).metadata();
     assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', picture.width, picture.height]);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('05 widens the embedded 4:3 picture to 16:9, and makes it taller with msg.expand', async () => {
+    const flow = example('05 Expand a picture to 16-9.json');
+    await load(flow);
+    const result = byName(flow, 'result (msg.bfl)').id;
+    let next = nextAt(result);
+    node(byName(flow, '4:3 picture').id).receive({});
+    let meta = await sharp((await next).payload as Buffer).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', 512, 288]);
+    next = nextAt(result);
+    node(byName(flow, '4:3 picture, msg.expand bottom 80').id).receive({});
+    meta = await sharp((await next).payload as Buffer).metadata();
+    assert.deepEqual([meta.width, meta.height], [384, 368]);
+  });
+
+  it('06 fills with the fine-tune named in msg.finetune', async () => {
+    const flow = example('06 Fill with a fine-tune.json');
+    await load(flow);
+    const result = nextAt(byName(flow, 'result (msg.bfl)').id);
+    node(byName(flow, 'lake picture + mask + msg.finetune').id).receive({});
+    const msg = await result;
+    assert.ok((msg.bfl as { id?: string }).id);
+    assert.equal((await sharp(msg.payload as Buffer).metadata()).width, 256);
   });
 });

@@ -1,12 +1,17 @@
-/** Builds small test flows around one bfl-fill node: fill -> output helper, Catch -> errors helper. */
+/**
+ * Builds small test flows around one job node (bfl-fill, or another `type`) with the id `fill`: it -> output helper,
+ * Catch -> errors helper.
+ */
 import type { EventEmitter } from 'node:events';
 import * as nodeRedUtil from '@node-red/util';
 import helper from 'node-red-node-test-helper';
 import bflConfig from '../../nodes/bfl-config';
+import bflExpand from '../../nodes/bfl-expand';
 import bflFill from '../../nodes/bfl-fill';
 
 export const configNode = bflConfig as (red: unknown) => void;
 export const fillNode = bflFill as (red: unknown) => void;
+export const expandNode = bflExpand as (red: unknown) => void;
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
 

@@ -27,7 +27,7 @@ import {
   type PackedNodeRed,
 } from './packed-node-red';
 
-const TYPES = ['bfl-config', 'bfl-fill'] as const;
+const TYPES = ['bfl-config', 'bfl-expand', 'bfl-fill'] as const;
 
 /** A picture with a different colour in every pixel, so a shifted or re-encoded pixel cannot pass as equal. */
 async function testImage(width: number, height: number): Promise<Buffer> {
@@ -163,7 +163,7 @@ describe('packed package in a real Node-RED', function () {
     assert.ok(!packedFiles.some((file) => file.startsWith('test/')), 'tests are packed');
   });
 
-  it('loads both node sets from the installed package without errors', async function () {
+  it('loads every node set from the installed package without errors', async function () {
     const answer = await api('/nodes', { headers: { Accept: 'application/json' } });
     assert.equal(answer.status, 200);
     type NodeSet = { id: string; module: string; types: string[]; enabled: boolean; err?: unknown };
@@ -186,7 +186,7 @@ describe('packed package in a real Node-RED', function () {
     assert.equal(info.user, true, 'not seen as a module the user installed');
   });
 
-  it('serves both edit dialogs and their English help', async function () {
+  it('serves every edit dialog and its English help', async function () {
     const answer = await api('/nodes', { headers: { Accept: 'text/html', 'Accept-Language': 'en-US' } });
     assert.equal(answer.status, 200);
     const html = answer.text();
