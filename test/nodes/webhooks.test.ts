@@ -10,7 +10,7 @@ import { runningLocalEmulator } from '../../lib/engine/local-emulator';
 import { gradientPng, rectangleMask } from '../support/emulator';
 import type { NodeAPI } from 'node-red';
 import { webhookPath } from '../../nodes/webhook-routes';
-import { configNode, fillNode, flow, helper, nextOutput, node, settings, unloadFlows } from './flow';
+import { configNode, expandNode, fillNode, flow, helper, nextOutput, node, settings, unloadFlows } from './flow';
 
 helper.init(require.resolve('node-red'));
 
@@ -69,6 +69,23 @@ describe('bfl-config webhooks in a flow', function () {
     assert.match(String(task.body.webhook_url), new RegExp(`^${webhookUrl}/bfl/webhook/cfg/[0-9a-f]{32}$`));
     assert.equal((msg.bfl as { id: string }).id, task.id);
     assert.doesNotMatch(JSON.stringify(msg), new RegExp(secret));
+  });
+
+  it('finishes an expand on the same receiver without a poll', async () => {
+    await helper.load(
+      [captureHttpNode, configNode, expandNode],
+      flow({ type: 'bfl-expand', outputFormat: 'png', left: 32 }, { region: 'emulator', webhookUrl }),
+      { cfg: { webhookSecret: 'whsec-flow-test-expand-eeeeffff' } },
+    );
+    const emulator = (await runningLocalEmulator())!;
+    const output = nextOutput();
+    node('fill').receive({ payload: await gradientPng(256, 256) });
+    const msg = await output;
+    assert.equal(await polls(), 0);
+    assert.equal(emulator.webhooks.length, 1);
+    const task = [...emulator.tasks.values()][0]!;
+    assert.equal((msg.bfl as { id: string }).id, task.id);
+    assert.match(String(task.body.webhook_url), new RegExp(`^${webhookUrl}/bfl/webhook/cfg/`));
   });
 
   it('makes a strong secret and keeps it as a credential when the node has none', async () => {
