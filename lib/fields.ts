@@ -12,7 +12,7 @@
 import { REGIONS } from './api/regions';
 import type { FillParameters } from './api/types';
 import { invalidInput } from './errors';
-import { API_MAX_PIXELS, type ImageFormat, type ImageOptions } from './image';
+import { API_MAX_PIXELS, MAX_SHAPES, type ImageFormat, type ImageOptions } from './image';
 import { text, type Text } from './messages';
 import { describeValue, isGiven, toNumber } from './values';
 
@@ -62,7 +62,15 @@ export interface NodeField extends FieldBase {
   readonly default: '';
 }
 
-export type Field = TextField | NumberField | BooleanField | ChoiceField | NodeField;
+/** Mask shapes drawn in the dialog: a list in the shapes' own formats (lib/image/shapes), stored in the flow. */
+export interface ShapesField extends FieldBase {
+  readonly kind: 'shapes';
+  readonly default: readonly [];
+  /** Most shapes in the list (the shape parser's own limit). */
+  readonly max: number;
+}
+
+export type Field = TextField | NumberField | BooleanField | ChoiceField | NodeField | ShapesField;
 
 export const OUTPUT_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
 
@@ -93,6 +101,8 @@ export const FILL_FIELDS = {
     zeroMeansEmpty: true,
     unit: 'megapixels',
   },
+  // In fractions 0..1 of the image; msg.mask wins, and with neither the image's alpha channel is the mask.
+  maskShapes: { kind: 'shapes', default: [], max: MAX_SHAPES },
   preview: { kind: 'boolean', default: false },
 } as const satisfies Record<string, Field>;
 
@@ -129,6 +139,7 @@ export const FILL_INPUTS = [
   'cropToMask',
   'cropMargin',
   'maxMegapixels',
+  'maskShapes',
 ] as const satisfies readonly FillFieldName[];
 
 export type FillInputName = (typeof FILL_INPUTS)[number];
@@ -159,7 +170,7 @@ function subjectText(subject: Subject): Text | string {
 function refuse(
   key: string,
   subject: Subject,
-  shown: Text | string,
+  shown: Text | string | number,
   params: Record<string, string | number> = {},
 ): never {
   throw invalidInput(text(`field.${key}`, { ...params, name: subjectText(subject), value: shown }));
@@ -175,7 +186,7 @@ export function readNumber(field: NumberField, value: unknown, subject: Subject)
   if (finite && field.zeroMeansEmpty && parsed === 0) return undefined;
   if (finite && parsed >= min && parsed <= max && (!whole || Number.isInteger(parsed))) return parsed;
   // A number is shown as it is ("but it is 14"), anything else described ("but it is an object").
-  const shown = finite ? String(parsed) : describeValue(value);
+  const shown = finite ? parsed : describeValue(value);
   const orEmpty = field.default === '' ? 'OrEmpty' : '';
   if (whole && max === Number.MAX_SAFE_INTEGER) refuse(`wholeNumberFrom${orEmpty}`, subject, shown, { min });
   refuse(`${whole ? 'wholeNumberRange' : 'numberRange'}${orEmpty}`, subject, shown, { min, max });
@@ -196,6 +207,25 @@ export function readChoice(field: ChoiceField, value: unknown, subject: Subject)
   refuse('choice', subject, describeValue(value), { choices: field.choices.join(', ') });
 }
 
+/**
+ * The list of drawn shapes, unchecked: the shape parser (lib/image/shapes) checks each one when the mask is
+ * made, and names it. A JSON text of a list (a flow written by hand) is read as that list; empty: none.
+ */
+export function readShapes(field: ShapesField, value: unknown, subject: Subject): readonly unknown[] {
+  if (!isGiven(value)) return field.default;
+  let list = value;
+  if (typeof value === 'string') {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      refuse('shapes', subject, describeValue(value));
+    }
+  }
+  if (!Array.isArray(list)) refuse('shapes', subject, describeValue(value));
+  if (list.length > field.max) refuse('tooManyShapes', subject, describeValue(value), { count: list.length, max: field.max });
+  return list as unknown[];
+}
+
 /** Numbers and booleans become their text: a prompt of 42 is what the flow meant. */
 export function readText(field: TextField, value: unknown, subject: Subject): string {
   if (!isGiven(value)) return field.default;
@@ -214,7 +244,7 @@ function withFallback(name: 'prompt' | 'seed', value: unknown, fallbacks: Messag
 
 /** The image options alone, e.g. for a program that plans images without a node. */
 export function resolveImageOptions(inputs: RawFillInputs = {}): ImageOptions {
-  return {
+  const options: ImageOptions = {
     maskInvert: readBoolean(F.maskInvert, inputs.maskInvert, fill('maskInvert')),
     maskGrow: readNumber(F.maskGrow, inputs.maskGrow, fill('maskGrow'))!,
     maskFeather: readNumber(F.maskFeather, inputs.maskFeather, fill('maskFeather'))!,
@@ -223,6 +253,8 @@ export function resolveImageOptions(inputs: RawFillInputs = {}): ImageOptions {
     cropMargin: readNumber(F.cropMargin, inputs.cropMargin, fill('cropMargin'))!,
     maxMegapixels: readNumber(F.maxMegapixels, inputs.maxMegapixels, fill('maxMegapixels')) ?? 0,
   };
+  const maskShapes = readShapes(F.maskShapes, inputs.maskShapes, fill('maskShapes'));
+  return maskShapes.length > 0 ? { ...options, maskShapes } : options;
 }
 
 /** Every input of a fill checked, in the order of the dialog, so the first problem a user sees is reported. */

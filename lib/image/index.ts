@@ -7,7 +7,7 @@
 export type { Box, FillGeometry, ImageFormat, ImageLimits, ImageOptions, PreparedImages } from './types';
 export { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_PIXELS, readImageInput } from './input';
 export { API_MAX_PIXELS } from './geometry';
-export { isShapeMask } from './shapes';
+export { isShapeMask, MAX_SHAPES } from './shapes';
 export { maskFromShapes } from './masks';
 export { planInputs, geometryMaskPng, type PlannedInputs } from './plan';
 export { composeResult, type ComposeOptions } from './compose';
