@@ -222,7 +222,8 @@ export function readShapes(field: ShapesField, value: unknown, subject: Subject)
     }
   }
   if (!Array.isArray(list)) refuse('shapes', subject, describeValue(value));
-  if (list.length > field.max) refuse('tooManyShapes', subject, describeValue(value), { count: list.length, max: field.max });
+  if (list.length > field.max)
+    refuse('tooManyShapes', subject, describeValue(value), { count: list.length, max: field.max });
   return list as unknown[];
 }
 

@@ -6,7 +6,7 @@
 import type { NodeAPI, Node, NodeDef, NodeMessageInFlow, NodeMessage } from 'node-red';
 import { BflError, cancelledError, invalidInput } from '../lib/errors';
 import { Account } from '../lib/engine/account';
-import { fill, previewOf, resumeFill } from '../lib/engine/fill';
+import { fill, inputThumbnailOf, previewOf, resumeFill } from '../lib/engine/fill';
 import { Handover } from '../lib/engine/handover';
 import { jsonSafeProperties, type JournalEntry } from '../lib/engine/journal';
 import { NodeJob, type JobOwner } from '../lib/engine/node-job';
@@ -15,13 +15,9 @@ import { FILL_INPUTS, fieldSource, type FillInputName, type RawFillInputs } from
 import { ActivityReporter } from '../lib/engine/activity';
 import { render, text } from '../lib/messages';
 import { localiseError, runtimeTranslate } from './i18n';
+import { nodePictures } from './pictures';
 import { statusView } from './status';
 import type { BflConfigNode } from './types';
-
-/** Editor topic of a node's preview thumbnail; the editor subscribes to `bfl-fill/preview/#`. */
-function previewTopic(id: string): string {
-  return `bfl-fill/preview/${id}`;
-}
 
 interface BflFillDef extends NodeDef, Partial<Record<FillInputName | `${FillInputName}Type`, unknown>> {
   config?: string;
@@ -51,6 +47,7 @@ const CLOSE_GRACE_MS = 10_000;
 
 export = function register(RED: NodeAPI): void {
   const translate = runtimeTranslate(RED);
+  const pictures = nodePictures(RED);
 
   function evaluate(node: Node, source: { value: string; type: string }, msg: NodeMessage): Promise<unknown> {
     return new Promise((resolve, reject) => {
@@ -124,12 +121,27 @@ export = function register(RED: NodeAPI): void {
     const jobs = new Set<FillJobOfNode>();
     const inFlight = new Set<Promise<void>>();
 
-    /** Sends the thumbnail to open editors; a preview that fails only costs a warning, never the message. */
-    function publishPreview(result: PreviewSource): void {
-      if (!showPreview || !result.geometry) return;
-      previewOf({ image: result.image, geometry: result.geometry }).then(
-        (preview) => RED.comms.publish(previewTopic(node.id), preview, false),
-        (error: unknown) => node.warn(localiseError(error, translate).message),
+    /**
+     * The pictures editors show: the input as the mask painter's background (one thumbnail at a time), then
+     * the preview under the node when "preview" is on. A picture that fails only costs a warning, never the
+     * message.
+     */
+    let thumbnailing = false;
+    async function refreshPictures(image: Buffer, geometry: FillGeometry): Promise<void> {
+      if (!thumbnailing) {
+        thumbnailing = true;
+        try {
+          pictures.keepInput(node.id, await inputThumbnailOf(geometry));
+        } finally {
+          thumbnailing = false;
+        }
+      }
+      if (showPreview) pictures.showPreview(node.id, await previewOf({ image, geometry }));
+    }
+    function publishPictures(result: PreviewSource): void {
+      if (!result.geometry) return;
+      refreshPictures(result.image, result.geometry).catch((error: unknown) =>
+        node.warn(localiseError(error, translate).message),
       );
     }
     const emulated = account?.emulated ?? false;
@@ -147,7 +159,7 @@ export = function register(RED: NodeAPI): void {
       reporter,
       deliver: (msg, result) => {
         node.send(msg);
-        publishPreview(result);
+        publishPictures(result);
       },
       fail: (error, msg) => node.error(localiseError(error, translate), msg),
     };
@@ -212,7 +224,7 @@ export = function register(RED: NodeAPI): void {
         deliver: (out, result) => {
           send(out);
           done();
-          publishPreview(result);
+          publishPictures(result);
         },
         // msg.error.message is the error's toString(): the message in the runtime's language.
         fail: (error) => done(localiseError(error, translate)),
@@ -297,8 +309,10 @@ export = function register(RED: NodeAPI): void {
       void Promise.race([Promise.allSettled(handOver ? [] : [...inFlight]), grace]).then(() => {
         clearTimeout(timer);
         reporter.close();
-        // An empty preview tells open editors to drop the thumbnail of a node that is gone or redeployed.
-        if (showPreview) RED.comms.publish(previewTopic(node.id), null, false);
+        // The preview was this node's result: open editors drop it. The input stays the painter's background
+        // for the node that replaces it, unless the node is gone.
+        if (showPreview) pictures.clearPreview(node.id);
+        if (removed) pictures.dropInput(node.id);
         done();
       });
     });

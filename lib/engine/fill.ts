@@ -8,6 +8,7 @@ import {
   composeResult,
   geometryMaskPng,
   makePreview,
+  makeThumbnail,
   planInputs,
   type FillGeometry,
   type ImageLimits,
@@ -112,4 +113,12 @@ export async function resumeFill(
 /** The workspace thumbnail of a finished fill, with the outline of the area that was filled. */
 export async function previewOf(outcome: Pick<FillOutcome, 'image' | 'geometry'>): Promise<Preview> {
   return makePreview(outcome.image, await geometryMaskPng(outcome.geometry));
+}
+
+/** Longest side of the input thumbnail the dialog's mask painter draws on. */
+export const INPUT_THUMBNAIL_SIDE = 640;
+
+/** The input of a fill as the mask painter's background (upright, as shapes are placed on it). */
+export async function inputThumbnailOf(geometry: FillGeometry): Promise<Buffer> {
+  return makeThumbnail(geometry.source.data, INPUT_THUMBNAIL_SIDE);
 }

@@ -11,4 +11,4 @@ export { isShapeMask, MAX_SHAPES } from './shapes';
 export { maskFromShapes } from './masks';
 export { planInputs, geometryMaskPng, type PlannedInputs } from './plan';
 export { composeResult, type ComposeOptions } from './compose';
-export { makePreview, PREVIEW_MAX_SIDE, type Preview } from './preview';
+export { makePreview, makeThumbnail, PREVIEW_MAX_SIDE, type Preview } from './preview';
