@@ -3,7 +3,8 @@
  * and the last input as a thumbnail (the background of the dialog's mask painter). Both are kept in the
  * runtime (lib/engine/retained, bounded), so an editor opened or reloaded later shows them:
  *   GET bfl-fill/previews       every preview kept, by node id (the editor asks once when it loads)
- *   GET bfl-fill/:id/input      the node's last input thumbnail as a JPEG, 404 before its first message
+ *   GET bfl-fill/:id/input      the node's last input thumbnail, { dataUrl } of a JPEG; 404 before its first
+ *                               message (JSON, so the editor's $.getJSON sends it with the admin token)
  * New previews also go to open editors over comms (`bfl-fill/preview/<id>`, null when the node stops).
  */
 import type { Request, Response } from 'express';
@@ -44,7 +45,7 @@ export function nodePictures(RED: NodeAPI): NodePictures {
       return;
     }
     // A new message replaces it, so the browser must not keep an old one.
-    res.set({ 'Content-Type': 'image/jpeg', 'Cache-Control': 'no-store' }).send(jpeg);
+    res.set('Cache-Control', 'no-store').json({ dataUrl: `data:image/jpeg;base64,${jpeg.toString('base64')}` });
   });
 
   return {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { mergeEngineCatalogs } from './lib/catalogs.mjs';
 import { fillFieldsInFile } from './lib/fields.mjs';
+import { inlineEditorScripts } from './lib/inline.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -30,6 +31,8 @@ mergeEngineCatalogs(join(root, 'lib', 'messages'), join(nodesOut, 'locales'));
 const { FILL_FIELDS, CONFIG_FIELDS } = createRequire(import.meta.url)(join(dist, 'lib', 'fields.js'));
 const tables = { fill: FILL_FIELDS, config: CONFIG_FIELDS };
 for (const type of ['bfl-config', 'bfl-fill']) {
+  // The editor's scripts of their own (scripts/lib/inline.mjs).
+  inlineEditorScripts(join(nodesOut, `${type}.html`), join(root, 'nodes', 'editor'));
   fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`);
   for (const language of readdirSync(join(nodesOut, 'locales'))) {
     const help = join(nodesOut, 'locales', language, `${type}.html`);

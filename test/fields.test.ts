@@ -14,9 +14,11 @@ import {
   readChoice,
   readNumber,
   resolveFillSettings,
+  readShapes,
   resolveImageOptions,
   type Field,
 } from '../lib/fields';
+import { parseDrawnShapes } from '../lib/image/shapes';
 import { ENGINE_CATALOGS } from '../lib/messages';
 
 const ROOT = join(__dirname, '..');
@@ -37,6 +39,10 @@ function engineAccepts(field: Field, value: unknown): boolean {
     if (field.kind === 'integer' || field.kind === 'number') readNumber(field, value, subject);
     else if (field.kind === 'boolean') readBoolean(field, value, subject);
     else if (field.kind === 'choice') readChoice(field, value, subject);
+    else if (field.kind === 'shapes') {
+      const list = readShapes(field, value, subject);
+      if (list.length > 0) parseDrawnShapes(list);
+    }
     return true;
   } catch (error) {
     assert.equal((error as { code?: string }).code, 'BFL_INVALID_INPUT');
@@ -45,7 +51,7 @@ function engineAccepts(field: Field, value: unknown): boolean {
 }
 
 /** Values on both sides of every edge of a field, as the editor would hold them (strings). */
-function samples(field: Field): string[] {
+function samples(field: Field): unknown[] {
   switch (field.kind) {
     case 'integer':
     case 'number': {
@@ -58,10 +64,48 @@ function samples(field: Field): string[] {
       return ['true', 'false', '', 'yes'];
     case 'choice':
       return [...field.choices, '', 'nothing', ...Object.keys(field.aliases ?? {})];
+    case 'shapes':
+      return SHAPE_SAMPLES;
     default:
       return [];
   }
 }
+
+/** Lists of shapes in every form the parser reads, and lists it refuses for their form. */
+const SHAPE_SAMPLES: unknown[] = [
+  [],
+  '',
+  [{ x: 0.1, y: 0.1, width: 0.2, height: 0.2 }],
+  JSON.stringify([{ x: 0.1, y: 0.1, width: 0.2, height: 0.2 }]),
+  [{ cx: 0.5, cy: 0.5, rx: 0.1, ry: 0.2 }],
+  [{ points: [[0, 0], [1, 0], { x: 1, y: 1 }] }],
+  [{ x_min: 0.1, y_min: 0.1, x_max: 0.2, y_max: 0.3 }],
+  [[0.1, 0.1, 0.2, 0.2]],
+  [{ bbox: [0.1, 0.1, 0.2, 0.2] }],
+  [{ box: [0.1, 0.1, 0.2, 0.2] }],
+  [{ x: 5, y: 5, width: 10, height: 10, relative: false, label: 'car' }],
+  [{ x: 0.1 }],
+  [{ x: 0.1, y: 0.1, width: 0, height: 0.2 }],
+  [{ x: 0.1, y: 0.1, width: 0.1, height: 0.1, cx: 0.5 }],
+  [
+    {
+      points: [
+        [0, 0],
+        [1, 1],
+      ],
+    },
+  ],
+  [{ x: '0.1', y: 0, width: 1, height: 1 }],
+  [{ x: 0.1, y: 0.1, width: 0.2, height: 0.2, relative: 'yes' }],
+  [{ box: [0.1, 0.1, 0.2, 0.2], relative: false }],
+  [{ box: [0.1, 0.1, 1.5, 0.2] }],
+  [{ x_min: 0.3, y_min: 0.1, x_max: 0.2, y_max: 0.3 }],
+  [[0.1, 0.1, 0.2]],
+  [0.1, 0.1, 0.2, 0.2],
+  { x: 0.1, y: 0.1, width: 0.2, height: 0.2 },
+  '{not json',
+  42,
+];
 
 interface EditorDefinition {
   defaults: Record<string, { value: unknown; validate?: (this: object, v: unknown, opt?: object) => unknown }>;
@@ -81,7 +125,10 @@ function registeredDefinition(file: string, type: string): EditorDefinition {
     utils: { validatePropertyExpression: () => true },
     i18n: { lang: () => 'en-US' },
   };
-  runInNewContext(script, { RED, $: () => ({ length: 0 }), document: {} });
+  // jQuery as far as the script uses it when it loads: an empty selection, and requests that never answer.
+  const pending = { done: () => pending, fail: () => pending };
+  const $ = Object.assign(() => ({ length: 0 }), { getJSON: () => pending });
+  runInNewContext(script, { RED, $, document: {} });
   const definition = registered[type];
   assert.ok(definition, `${file} registered no ${type}`);
   return definition;
@@ -251,7 +298,7 @@ describe('the table of fields', () => {
           const value = samples(field).find((sample) => !engineAccepts(field, sample));
           if (value === undefined) continue;
           const said = defaults[name]!.validate!.call({}, value, {});
-          assert.equal(typeof said, 'string', `${name} = ${value}`);
+          assert.equal(typeof said, 'string', `${name} = ${JSON.stringify(value)}`);
           const key = String(said).replace(/^.*?:bfl-fill\.messages\./, '');
           const template = key
             .split('.')
