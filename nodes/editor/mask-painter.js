@@ -41,11 +41,13 @@ var BflMaskPainter = (function (Shapes) {
     var width = 0;
     var height = 0;
 
+    // In fractions of the drawing surface inside the border, whatever the zoom or a transform of the dialog.
     function pos(event) {
       var rect = canvas.getBoundingClientRect();
+      var scale = rect.width / (canvas.offsetWidth || 1);
       return {
-        x: Shapes.clamp01((event.clientX - rect.left) / rect.width),
-        y: Shapes.clamp01((event.clientY - rect.top) / rect.height),
+        x: Shapes.clamp01(((event.clientX - rect.left) / scale - canvas.clientLeft) / (canvas.clientWidth || 1)),
+        y: Shapes.clamp01(((event.clientY - rect.top) / scale - canvas.clientTop) / (canvas.clientHeight || 1)),
       };
     }
 
@@ -54,7 +56,8 @@ var BflMaskPainter = (function (Shapes) {
     }
 
     function layout() {
-      var available = stage.clientWidth || 400;
+      // Less the canvas's border, so it never overflows a narrow dialog.
+      var available = Math.max(120, (stage.clientWidth || 400) - 2);
       var aspect = image ? image.naturalWidth / image.naturalHeight : 4 / 3;
       width = available;
       height = width / aspect;
