@@ -75,7 +75,9 @@ describe('the editor in a real browser (Chromium) with the packed package', func
   /** The labels of a node's fields: the engine's (lib/messages, merged into the bfl-fill catalog). */
   const labels = (lang: string, fields: Record<string, unknown>): Record<string, string> => {
     const all = (catalog(lang, 'bfl-fill').messages as { field: { label: Record<string, string> } }).field.label;
-    return Object.fromEntries(Object.keys(fields).map((name) => [name, all[name]!]));
+    // maskShapes has no input of its own: it is drawn in the mask painter (test/browser/painter.test.ts).
+    const named = Object.keys(fields).filter((name) => name !== 'maskShapes');
+    return Object.fromEntries(named.map((name) => [name, all[name]!]));
   };
   const entry = (lang: string, type: string, path: string): string => {
     const value = path
@@ -312,9 +314,12 @@ describe('the editor in a real browser (Chromium) with the packed package', func
       assert.equal(text(await page.locator(`label[for="node-config-input-${prop}"]`).innerText()), label, prop);
     }
     assert.equal(await baseUrlRow.isVisible(), false, 'the base URL shows for region global');
+    const regionHint = page.locator('#bfl-config-hint-region');
+    assert.equal(text(await regionHint.innerText()), entry('en-US', 'bfl-config', 'hint.region.global'));
     for (const other of ['eu', 'us']) {
       await region.selectOption(other);
       assert.equal(await baseUrlRow.isVisible(), false, `the base URL shows for region ${other}`);
+      assert.equal(text(await regionHint.innerText()), entry('en-US', 'bfl-config', `hint.region.${other}`));
     }
     await region.selectOption('custom');
     await baseUrlRow.waitFor();

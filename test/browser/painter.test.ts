@@ -91,6 +91,7 @@ describe('the mask painter in a real browser (Chromium)', function () {
     page.locator(`#bfl-fill-painter[data-shape-count="${count}"]`).waitFor();
 
   async function at(page: Page, [x, y]: Point): Promise<Point> {
+    await surface(page).scrollIntoViewIfNeeded();
     const box = (await surface(page).boundingBox())!;
     // Inside the 1-pixel border, as the painter measures.
     return [box.x + 1 + x * (box.width - 2), box.y + 1 + y * (box.height - 2)];
@@ -297,7 +298,7 @@ describe('the mask painter in a real browser (Chromium)', function () {
     await shapeCount(page, 1);
     assert.match(
       squash(await painter(page).locator('.bfl-painter-pick').innerText()),
-      /^1\. Vieleck: \(0,\d+; 0,\d+\) \(0,\d+; 0,\d+\) \(0,\d+; 0,\d+\)$/,
+      /^1\. Polygon: \(0,\d+; 0,\d+\) \(0,\d+; 0,\d+\) \(0,\d+; 0,\d+\)$/,
     );
     await page.screenshot({ path: join(ARTIFACTS, `painter-de-touch-nr${NODE_RED_MAJOR}.png`) });
     await closeDialog(page);

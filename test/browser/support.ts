@@ -153,8 +153,9 @@ export async function showTab(page: Page, tab: string): Promise<void> {
 
 export const canvasNode = (page: Page, id: string) => page.locator(`#red-ui-workspace-chart g[id="${id}"]`);
 
+/** Double-clicks the node's body (not its preview, which hangs below it) and waits for its dialog. */
 export async function openDialog(page: Page, id: string): Promise<void> {
-  await canvasNode(page, id).dblclick();
+  await canvasNode(page, id).locator('rect.red-ui-flow-node').dblclick();
   await page.locator('#node-dialog-ok').waitFor();
 }
 
