@@ -381,6 +381,9 @@ var BflMaskPainter = (function (Shapes) {
       picture.src = url;
     }
 
+    root.querySelector('[data-action="load"]').addEventListener('click', function () {
+      fileInput.click();
+    });
     fileInput.addEventListener('change', function () {
       var file = fileInput.files && fileInput.files[0];
       if (!file) return;
