@@ -30,13 +30,20 @@ mergeEngineCatalogs(join(root, 'lib', 'messages'), join(nodesOut, 'locales'));
 // One table of fields for the engine, the dialogs and the help (scripts/lib/fields.mjs).
 const { FILL_FIELDS, CONFIG_FIELDS } = createRequire(import.meta.url)(join(dist, 'lib', 'fields.js'));
 const tables = { fill: FILL_FIELDS, config: CONFIG_FIELDS };
+/** The fields' labels in a help's language, from the engine's catalog (lib/messages/<en|de>.json). */
+const labels = (language) => {
+  const file = join(root, 'lib', 'messages', `${language.split('-')[0]}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).field.label : {};
+};
 for (const type of ['bfl-config', 'bfl-fill']) {
   // The editor's scripts of their own (scripts/lib/inline.mjs).
   inlineEditorScripts(join(nodesOut, `${type}.html`), join(root, 'nodes', 'editor'));
-  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`);
+  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`, labels('en'));
   for (const language of readdirSync(join(nodesOut, 'locales'))) {
     const help = join(nodesOut, 'locales', language, `${type}.html`);
-    if (existsSync(help)) fillFieldsInFile(help, tables, language, `locales/${language}/${type}.html`);
+    if (existsSync(help)) {
+      fillFieldsInFile(help, tables, language, `locales/${language}/${type}.html`, labels(language));
+    }
   }
 }
 

@@ -322,7 +322,12 @@ describe('the table of fields', () => {
           ['bfl-fill', FILL_FIELDS],
           ['bfl-config', CONFIG_FIELDS],
         ] as const) {
-          for (const [name, hint] of Object.entries(catalog(language, type)[type]!.hint)) {
+          // A hint per choice (hint.region.eu) counts as the field's hint.
+          const hints = Object.entries(catalog(language, type)[type]!.hint as Record<string, string | object>).flatMap(
+            ([name, hint]) =>
+              typeof hint === 'string' ? [[name, hint]] : Object.values(hint).map((one) => [name, one]),
+          ) as Array<[string, string]>;
+          for (const [name, hint] of hints) {
             const field = (table as Record<string, Field>)[name];
             if (field && 'min' in field) {
               assert.match(hint, /__min__/, `${language} ${type} hint.${name} quotes its range as parameters`);
@@ -330,6 +335,26 @@ describe('the table of fields', () => {
               assert.doesNotMatch(hint, /__(min|max|default)__/, `${language} ${type} hint.${name}`);
             }
           }
+        }
+      }
+    });
+
+    it('name the fields by the labels the dialogs show, through parameters', () => {
+      for (const [source, built, language, open, close] of [
+        ['nodes/bfl-fill.html', 'bfl-fill.html', 'en', '"', '"'],
+        ['locales/de/bfl-fill.html', 'locales/de/bfl-fill.html', 'de', '„', '“'],
+      ] as const) {
+        const labels = (ENGINE_CATALOGS[language] as { field: { label: Record<string, string> } }).field.label;
+        const written = readFileSync(join(ROOT, source), 'utf8');
+        const help = readFileSync(join(DIST_NODES, built), 'utf8');
+        for (const [name, label] of Object.entries(labels)) {
+          assert.ok(
+            !written.includes(`${open}${label}${close}`),
+            `${source} quotes ${label} as text, not as {{label.${name}}}`,
+          );
+        }
+        for (const name of ['maskInvert', 'maskGrow', 'pasteBack', 'cropToMask', 'timeout'] as const) {
+          assert.ok(help.includes(`${open}${labels[name]}${close}`), `${built} names ${name} as the dialog does`);
         }
       }
     });

@@ -90,7 +90,9 @@ for (const theme of NODE_RED_MAJOR >= 5 ? (['light', 'dark'] as const) : (['dark
     });
 
     afterEach(async function () {
-      await session?.closeWindows(this.currentTest?.state === 'failed' ? this.currentTest.title : undefined);
+      const failed = this.currentTest?.state === 'failed' ? this.currentTest.title : undefined;
+      if (failed && packed) console.log(`--- Node-RED output ---\n${packed.nodeRed.output()}\n---`);
+      await session?.closeWindows(failed);
     });
 
     it('shows the node, its status and preview, and the dialog with the painter, all legible', async () => {
