@@ -1,8 +1,9 @@
 // The mask painter of the bfl-fill dialog: one <canvas> over a background picture (a file the user loads, or
 // the node's last input), where shapes are drawn, selected, moved, resized and deleted with a mouse, a pen or
 // a finger (pointer events), and from the keyboard. The markup is in nodes/bfl-fill.html; the shapes' rules
-// are BflMaskShapes (./mask-shapes.js). The build pastes both files into the dialog's script.
-/* global BflMaskShapes */
+// are BflMaskShapes (./mask-shapes.js), the drawing BflMaskDrawing (./mask-drawing.js). The build pastes these
+// files into the dialog's script.
+/* global BflMaskShapes, BflMaskDrawing */
 /* exported BflMaskPainter */
 var BflMaskPainter = (function (Shapes) {
   'use strict';
@@ -10,8 +11,6 @@ var BflMaskPainter = (function (Shapes) {
   var MAX_HEIGHT = 420;
   /** How near (in CSS pixels) a pointer must come to a handle or to a polygon's first point. */
   var REACH = { mouse: 8, pen: 12, touch: 20 };
-  var FILL = 'rgba(255, 64, 160, 0.35)';
-  var LINE = '#ff40a0';
   var TOOLS = ['rect', 'ellipse', 'polygon', 'select'];
   var KEYS = { r: 'rect', e: 'ellipse', p: 'polygon', v: 'select' };
 
@@ -73,81 +72,18 @@ var BflMaskPainter = (function (Shapes) {
       render();
     }
 
-    function outline(shape) {
-      ctx.beginPath();
-      if (shape.kind === 'polygon') {
-        shape.points.forEach(function (p, i) {
-          if (i === 0) ctx.moveTo(p[0] * width, p[1] * height);
-          else ctx.lineTo(p[0] * width, p[1] * height);
-        });
-        ctx.closePath();
-        return;
-      }
-      var b = Shapes.normalised(shape);
-      if (shape.kind === 'rect') {
-        ctx.rect(b.x0 * width, b.y0 * height, (b.x1 - b.x0) * width, (b.y1 - b.y0) * height);
-      } else {
-        var rx = ((b.x1 - b.x0) / 2) * width;
-        var ry = ((b.y1 - b.y0) / 2) * height;
-        ctx.ellipse(b.x0 * width + rx, b.y0 * height + ry, rx, ry, 0, 0, 2 * Math.PI);
-      }
-    }
-
-    // A dark and a bright line: the outline stays visible on any picture and in any theme.
-    function stroke(dashed) {
-      ctx.setLineDash([]);
-      ctx.lineWidth = 3;
-      ctx.strokeStyle = 'rgba(0, 0, 0, 0.7)';
-      ctx.stroke();
-      ctx.setLineDash(dashed ? [6, 4] : []);
-      ctx.lineWidth = 1.5;
-      ctx.strokeStyle = dashed ? '#ffffff' : LINE;
-      ctx.stroke();
-      ctx.setLineDash([]);
-    }
-
     function render() {
-      var dpr = canvas.width / (width || 1);
-      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.clearRect(0, 0, width, height);
-      if (image) ctx.drawImage(image, 0, 0, width, height);
-      shapes.forEach(function (shape, index) {
-        if (shape.kind === 'pixels') return;
-        outline(shape);
-        ctx.fillStyle = FILL;
-        ctx.fill();
-        stroke(index === selected);
+      BflMaskDrawing.draw(ctx, {
+        width: width,
+        height: height,
+        scale: canvas.width / (width || 1),
+        image: image,
+        shapes: shapes,
+        selected: selected,
+        draft: drag && drag.type === 'draw' ? drag.shape : null,
+        pending: pending,
+        hover: hover,
       });
-      if (drag && drag.type === 'draw') {
-        outline(drag.shape);
-        ctx.fillStyle = FILL;
-        ctx.fill();
-        stroke(true);
-      }
-      if (pending.length > 0) {
-        ctx.beginPath();
-        pending.concat(hover ? [[hover.x, hover.y]] : []).forEach(function (p, i) {
-          if (i === 0) ctx.moveTo(p[0] * width, p[1] * height);
-          else ctx.lineTo(p[0] * width, p[1] * height);
-        });
-        stroke(true);
-        pending.forEach(function (p) {
-          dot(p[0], p[1]);
-        });
-      }
-      if (selected >= 0) {
-        Shapes.handles(shapes[selected]).forEach(function (h) {
-          dot(h.x, h.y);
-        });
-      }
-    }
-
-    function dot(x, y) {
-      ctx.fillStyle = '#ffffff';
-      ctx.strokeStyle = '#000000';
-      ctx.lineWidth = 1;
-      ctx.fillRect(x * width - 4, y * height - 4, 8, 8);
-      ctx.strokeRect(x * width - 4, y * height - 4, 8, 8);
     }
 
     function kindName(shape) {

@@ -27,33 +27,36 @@ import {
 const THEME_COLLECTION = join(repoRoot, 'node_modules', '@node-red-contrib-themes', 'theme-collection');
 const EDITOR_THEME = { tours: false, projects: { enabled: false } };
 
-/** The WCAG contrast of each element's text on the colour behind it (transparent backgrounds see through). */
-function contrasts(page: Page, selectors: string[]): Promise<Record<string, number>> {
-  return page.evaluate((wanted) => {
-    const rgba = (value: string): number[] => (value.match(/[\d.]+/g) ?? ['0', '0', '0', '0']).map(Number);
-    const luminance = ([r, g, b]: number[]): number => {
-      const [lr, lg, lb] = [r!, g!, b!].map((c) => {
-        const s = c / 255;
-        return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
-      });
-      return 0.2126 * lr! + 0.7152 * lg! + 0.0722 * lb!;
-    };
-    const behind = (element: Element | null): number[] => {
-      for (let node = element; node; node = node.parentElement) {
-        const colour = rgba(getComputedStyle(node).backgroundColor);
-        if ((colour[3] ?? 1) > 0.5) return colour;
-      }
-      return [255, 255, 255];
-    };
-    const result: Record<string, number> = {};
-    for (const selector of wanted) {
-      const element = document.querySelector(selector);
-      if (!element) continue;
-      const [a, b] = [luminance(rgba(getComputedStyle(element).color)), luminance(behind(element))];
-      result[selector] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+/**
+ * The WCAG contrast of each element's text on the colour behind it (transparent backgrounds see through). Plain
+ * JavaScript in a string: the test runner's compiler would wrap named functions in helpers the page lacks.
+ */
+const CONTRASTS = `(selectors) => {
+  function rgba(value) { return (value.match(/[\\d.]+/g) || ['0', '0', '0', '0']).map(Number); }
+  function luminance(c) {
+    var l = c.slice(0, 3).map(function (v) { var s = v / 255; return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4); });
+    return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2];
+  }
+  function behind(element) {
+    for (var node = element; node; node = node.parentElement) {
+      var colour = rgba(getComputedStyle(node).backgroundColor);
+      if ((colour[3] === undefined ? 1 : colour[3]) > 0.5) return colour;
     }
-    return result;
-  }, selectors);
+    return [255, 255, 255];
+  }
+  var result = {};
+  selectors.forEach(function (selector) {
+    var element = document.querySelector(selector);
+    if (!element) return;
+    var a = luminance(rgba(getComputedStyle(element).color));
+    var b = luminance(behind(element));
+    result[selector] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  });
+  return result;
+}`;
+
+function contrasts(page: Page, selectors: string[]): Promise<Record<string, number>> {
+  return page.evaluate(`(${CONTRASTS})(${JSON.stringify(selectors)})`) as Promise<Record<string, number>>;
 }
 
 /** How dark the workspace is: the luminance of its background, 0 (black) to 1 (white). */
