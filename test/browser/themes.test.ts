@@ -147,7 +147,7 @@ for (const theme of NODE_RED_MAJOR >= 5 ? (['light', 'dark'] as const) : (['dark
       const node = (await canvasNode(page, fill).boundingBox())!;
       await page.screenshot({
         path: join(ARTIFACTS, `theme-${theme}-node-nr${NODE_RED_MAJOR}.png`),
-        clip: { x: node.x - 200, y: node.y - 30, width: 420, height: 130 },
+        clip: { x: node.x - 200, y: node.y - 30, width: 420, height: 200 },
       });
 
       await openDialog(page, fill);
