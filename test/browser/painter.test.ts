@@ -306,6 +306,17 @@ describe('the mask painter in a real browser (Chromium)', function () {
     );
     await page.screenshot({ path: join(ARTIFACTS, `painter-de-touch-nr${NODE_RED_MAJOR}.png`) });
     await closeDialog(page);
+
+    // The help explains the painter with a picture of it, in German.
+    await canvasNode(page, id).locator('rect.red-ui-flow-node').click();
+    await page.locator('#red-ui-tab-help-link-button').click();
+    const help = page.locator('#red-ui-sidebar-content .red-ui-help').first();
+    const figure = help.locator('figure svg[role="img"]');
+    await figure.waitFor();
+    assert.match(String(await figure.getAttribute('aria-label')), /^Die Maske zeichnen/);
+    assert.ok((await help.locator('h4').allInnerTexts()).map(squash).includes('Maske zeichnen'));
+    await figure.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, `painter-help-de-nr${NODE_RED_MAJOR}.png`) });
     near(
       ((await nodeProperty(page, id, 'maskShapes')) as Stored[])[0],
       {

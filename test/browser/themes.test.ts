@@ -62,9 +62,8 @@ function contrasts(page: Page, selectors: string[]): Promise<Record<string, numb
 /** How dark the workspace is: the luminance of its background, 0 (black) to 1 (white). */
 function workspaceLuminance(page: Page): Promise<number> {
   return page.evaluate(() => {
-    const chart = document.querySelector('#red-ui-workspace-chart svg rect, #red-ui-workspace-chart') as Element;
-    const fill = getComputedStyle(chart).fill;
-    const colour = (fill && fill !== 'none' ? fill : getComputedStyle(chart).backgroundColor).match(/[\d.]+/g);
+    const chart = document.querySelector('rect.red-ui-workspace-chart-background') as Element;
+    const colour = getComputedStyle(chart).fill.match(/[\d.]+/g);
     const [r, g, b] = (colour ?? ['255', '255', '255']).map(Number);
     return (0.2126 * r! + 0.7152 * g! + 0.0722 * b!) / 255;
   });
