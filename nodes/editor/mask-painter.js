@@ -28,6 +28,8 @@ var BflMaskPainter = (function (Shapes) {
     var t = options.t;
     // Shapes the painter cannot read (a flow edited by hand) are kept as they are until the user clears them.
     var unreadable = Shapes.readList(options.shapes) === null;
+    // Until the user changes a shape, the node keeps its maskShapes exactly as saved (other forms included).
+    var edited = false;
     var shapes = Shapes.readList(options.shapes) || [];
     var tool = 'rect';
     var selected = -1;
@@ -150,6 +152,13 @@ var BflMaskPainter = (function (Shapes) {
       render();
     }
 
+    /** After a change of the shapes themselves (not of the selection or the tool). */
+    function edit() {
+      edited = true;
+      unreadable = false;
+      changed();
+    }
+
     function select(index) {
       selected = index;
       changed();
@@ -158,7 +167,7 @@ var BflMaskPainter = (function (Shapes) {
     function removeShape(index) {
       shapes.splice(index, 1);
       selected = -1;
-      changed();
+      edit();
     }
 
     function setTool(next) {
@@ -173,10 +182,9 @@ var BflMaskPainter = (function (Shapes) {
     }
 
     function add(shape) {
-      unreadable = false;
       shapes.push(shape);
       selected = shapes.length - 1;
-      changed();
+      edit();
     }
 
     function closePolygon() {
@@ -242,7 +250,9 @@ var BflMaskPainter = (function (Shapes) {
         return;
       }
       if (selected >= 0 && shapes[selected].kind !== 'polygon') shapes[selected] = Shapes.normalised(shapes[selected]);
-      changed();
+      // A click that moved nothing is only a selection.
+      if (selected >= 0 && JSON.stringify(done.start) !== JSON.stringify(shapes[selected])) edit();
+      else changed();
     }
     canvas.addEventListener('pointerup', endDrag);
     canvas.addEventListener('pointercancel', function () {
@@ -271,7 +281,7 @@ var BflMaskPainter = (function (Shapes) {
         closePolygon();
       } else if (arrows[event.key] && selected >= 0) {
         shapes[selected] = Shapes.moved(shapes[selected], arrows[event.key][0], arrows[event.key][1]);
-        changed();
+        edit();
       } else if (KEYS[event.key] && !event.ctrlKey && !event.metaKey && !event.altKey) {
         setTool(KEYS[event.key]);
       } else {
@@ -297,8 +307,7 @@ var BflMaskPainter = (function (Shapes) {
       shapes = [];
       pending = [];
       selected = -1;
-      unreadable = false;
-      changed();
+      edit();
     });
 
     function setBackground(url, source) {
@@ -339,7 +348,7 @@ var BflMaskPainter = (function (Shapes) {
     return {
       /** The shapes as the node stores them (maskShapes). */
       value: function () {
-        return unreadable ? options.shapes : Shapes.writeList(shapes);
+        return edited ? Shapes.writeList(shapes) : options.shapes;
       },
       /** The node's last input, unless the user loaded a picture of their own meanwhile. */
       showInput: function (url) {
