@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { CONFIG_FIELDS, FILL_FIELDS } from '../../lib/fields';
 import { PACKAGE, repoRoot, startPackedNodeRed, type PackedNodeRed } from '../pack/packed-node-red';
+import { showSidebar } from './support';
 
 const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -228,7 +229,7 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     const { tab, flow } = fillFlow({ region: 'emulator', name: '', baseUrl: '', maxConcurrent: 24 });
     await importFlow(page, flow);
     await showTab(page, tab);
-    await page.locator('#red-ui-tab-config-link-button').click();
+    await showSidebar(page, 'config');
     const listed = page.locator('#red-ui-sidebar-content .red-ui-palette-node-config', {
       hasText: entry('en-US', 'bfl-config', 'defaultName.emulator'),
     });
@@ -357,7 +358,7 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     assert.notEqual(await page.locator('#node-input-config').inputValue(), '_ADD_');
     await page.locator('#node-dialog-ok').click();
     await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
-    await page.locator('#red-ui-tab-config-link-button').click();
+    await showSidebar(page, 'config');
     await page
       .locator('#red-ui-sidebar-content .red-ui-palette-node-config', {
         hasText: entry('en-US', 'bfl-config', 'defaultName.emulator'),
@@ -452,7 +453,7 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     await importFlow(page, flow);
     await showTab(page, tab);
     await canvasNode(page, fill).click();
-    await page.locator('#red-ui-tab-help-link-button').click();
+    await showSidebar(page, 'help');
     const help = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help').first();
     await help.locator('h3').first().waitFor();
     const headings = (await help.locator('h3').allInnerTexts()).map(text);

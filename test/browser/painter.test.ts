@@ -25,6 +25,7 @@ import {
   NODE_RED_MAJOR,
   nodeProperty,
   openDialog,
+  showSidebar,
   showTab,
   squash,
 } from './support';
@@ -309,7 +310,7 @@ describe('the mask painter in a real browser (Chromium)', function () {
 
     // The help explains the painter with a picture of it, in German.
     await canvasNode(page, id).locator('rect.red-ui-flow-node').click();
-    await page.locator('#red-ui-tab-help-link-button').click();
+    await showSidebar(page, 'help');
     const help = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help').first();
     const figure = help.locator('figure svg[role="img"]');
     await figure.waitFor();

@@ -179,3 +179,15 @@ export function nodeProperty(page: Page, id: string, property: string): Promise<
     [id, property],
   );
 }
+
+/**
+ * Opens a sidebar tab by Node-RED's own action: Node-RED 5's redesigned sidebar has no tab buttons of the
+ * old ids, and the action is the same in 4 and 5.
+ */
+export async function showSidebar(page: Page, tab: 'help' | 'config'): Promise<void> {
+  await page.evaluate(
+    (action) =>
+      (globalThis as unknown as { RED: { actions: { invoke(name: string): void } } }).RED.actions.invoke(action),
+    `core:show-${tab}-tab`,
+  );
+}
