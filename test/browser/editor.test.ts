@@ -230,7 +230,7 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     await importFlow(page, flow);
     await showTab(page, tab);
     await showSidebar(page, 'config');
-    const listed = page.locator('#red-ui-sidebar-content .red-ui-palette-node-config', {
+    const listed = page.locator('.red-ui-palette-node-config', {
       hasText: entry('en-US', 'bfl-config', 'defaultName.emulator'),
     });
     await listed.first().waitFor();
@@ -360,7 +360,7 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
     await showSidebar(page, 'config');
     await page
-      .locator('#red-ui-sidebar-content .red-ui-palette-node-config', {
+      .locator('.red-ui-palette-node-config', {
         hasText: entry('en-US', 'bfl-config', 'defaultName.emulator'),
       })
       .first()
@@ -454,7 +454,7 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     await showTab(page, tab);
     await canvasNode(page, fill).click();
     await showSidebar(page, 'help');
-    const help = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help').first();
+    const help = page.locator('.red-ui-sidebar-help-stack .red-ui-help').first();
     await help.locator('h3').first().waitFor();
     const headings = (await help.locator('h3').allInnerTexts()).map(text);
     for (const section of ['Inputs', 'Outputs', 'Details', 'References']) {

@@ -311,7 +311,7 @@ describe('the mask painter in a real browser (Chromium)', function () {
     // The help explains the painter with a picture of it, in German.
     await canvasNode(page, id).locator('rect.red-ui-flow-node').click();
     await showSidebar(page, 'help');
-    const help = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help').first();
+    const help = page.locator('.red-ui-sidebar-help-stack .red-ui-help').first();
     const figure = help.locator('figure svg[role="img"]');
     await figure.waitFor();
     assert.match(String(await figure.getAttribute('aria-label')), /^Die Maske zeichnen/);
