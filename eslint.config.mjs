@@ -10,6 +10,7 @@
 //   scripts/, *.mjs                             tsconfig.scripts.json: allowJs, types inferred from the JavaScript
 //                                               and the imported packages' typings (not type-checked by tsc).
 //   nodes/*.html, the editor scripts            see below.
+//   nodes/editor/*.js                           browser scripts the build pastes into the dialogs: core rules.
 //   .mocharc*.cjs                               plain settings objects: core rules only.
 //
 // The editor scripts stay inline in nodes/*.html, the layout every Node-RED package uses and the one
@@ -104,6 +105,15 @@ export default defineConfig(
       // An 'error' event's parameter is `any` in JavaScript, so rejecting with it would be flagged.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingAny: true }],
     },
+  },
+
+  // The editor's scripts of their own (nodes/editor/*.js), pasted into the dialogs by the build: plain browser
+  // scripts in the ES5 style of the inline ones. They create no promises, so the core rules are enough.
+  {
+    files: ['nodes/editor/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { sourceType: 'script', globals: globals.browser },
+    rules: { 'no-undef': 'error' },
   },
 
   // CommonJS settings files (.mocharc*.cjs).

@@ -13,7 +13,7 @@ import { EXPAND_LIMITS, FILL_MODEL_IDS, FINETUNED_FILL_MODEL, type ModelId } fro
 import { REGIONS } from './api/regions';
 import type { FillParameters } from './api/types';
 import { invalidInput } from './errors';
-import { ANCHORS, API_MAX_PIXELS, type ImageFormat, type ImageOptions } from './image';
+import { ANCHORS, API_MAX_PIXELS, MAX_SHAPES, type ImageFormat, type ImageOptions } from './image';
 import { text, type Text } from './messages';
 import { describeValue, isGiven, toNumber } from './values';
 
@@ -63,7 +63,15 @@ export interface NodeField extends FieldBase {
   readonly default: '';
 }
 
-export type Field = TextField | NumberField | BooleanField | ChoiceField | NodeField;
+/** Mask shapes drawn in the dialog: a list in the shapes' own formats (lib/image/shapes), stored in the flow. */
+export interface ShapesField extends FieldBase {
+  readonly kind: 'shapes';
+  readonly default: readonly [];
+  /** Most shapes in the list (the shape parser's own limit). */
+  readonly max: number;
+}
+
+export type Field = TextField | NumberField | BooleanField | ChoiceField | NodeField | ShapesField;
 
 export const OUTPUT_FORMATS: readonly ImageFormat[] = ['jpeg', 'png', 'webp'];
 
@@ -98,6 +106,8 @@ export const FILL_FIELDS = {
     zeroMeansEmpty: true,
     unit: 'megapixels',
   },
+  // In fractions 0..1 of the image; msg.mask wins, and with neither the image's alpha channel is the mask.
+  maskShapes: { kind: 'shapes', default: [], max: MAX_SHAPES },
   preview: { kind: 'boolean', default: false },
 } as const satisfies Record<string, Field>;
 
@@ -173,6 +183,7 @@ export const FILL_INPUTS = [
   'cropToMask',
   'cropMargin',
   'maxMegapixels',
+  'maskShapes',
 ] as const satisfies readonly FillFieldName[];
 
 export type FillInputName = (typeof FILL_INPUTS)[number];
@@ -211,7 +222,7 @@ function subjectText(subject: Subject): Text | string {
 export function refuse(
   key: string,
   subject: Subject,
-  shown: Text | string,
+  shown: Text | string | number,
   params: Record<string, string | number> = {},
 ): never {
   throw invalidInput(text(`field.${key}`, { ...params, name: subjectText(subject), value: shown }));
@@ -227,7 +238,7 @@ export function readNumber(field: NumberField, value: unknown, subject: Subject)
   if (finite && field.zeroMeansEmpty && parsed === 0) return undefined;
   if (finite && parsed >= min && parsed <= max && (!whole || Number.isInteger(parsed))) return parsed;
   // A number is shown as it is ("but it is 14"), anything else described ("but it is an object").
-  const shown = finite ? String(parsed) : describeValue(value);
+  const shown = finite ? parsed : describeValue(value);
   const orEmpty = field.default === '' ? 'OrEmpty' : '';
   if (whole && max === Number.MAX_SAFE_INTEGER) refuse(`wholeNumberFrom${orEmpty}`, subject, shown, { min });
   refuse(`${whole ? 'wholeNumberRange' : 'numberRange'}${orEmpty}`, subject, shown, { min, max });
@@ -248,6 +259,26 @@ export function readChoice(field: ChoiceField, value: unknown, subject: Subject)
   refuse('choice', subject, describeValue(value), { choices: field.choices.join(', ') });
 }
 
+/**
+ * The list of drawn shapes, unchecked: the shape parser (lib/image/shapes) checks each one when the mask is
+ * made, and names it. A JSON text of a list (a flow written by hand) is read as that list; empty: none.
+ */
+export function readShapes(field: ShapesField, value: unknown, subject: Subject): readonly unknown[] {
+  if (!isGiven(value)) return field.default;
+  let list = value;
+  if (typeof value === 'string') {
+    try {
+      list = JSON.parse(value);
+    } catch {
+      refuse('shapes', subject, describeValue(value));
+    }
+  }
+  if (!Array.isArray(list)) refuse('shapes', subject, describeValue(value));
+  if (list.length > field.max)
+    refuse('tooManyShapes', subject, describeValue(value), { count: list.length, max: field.max });
+  return list as unknown[];
+}
+
 /** Numbers and booleans become their text: a prompt of 42 is what the flow meant. */
 export function readText(field: TextField, value: unknown, subject: Subject): string {
   if (!isGiven(value)) return field.default;
@@ -266,7 +297,7 @@ export function withFallback(name: 'prompt' | 'seed', value: unknown, fallbacks:
 
 /** The image options alone, e.g. for a program that plans images without a node. */
 export function resolveImageOptions(inputs: RawFillInputs = {}): ImageOptions {
-  return {
+  const options: ImageOptions = {
     maskInvert: readBoolean(F.maskInvert, inputs.maskInvert, fill('maskInvert')),
     maskGrow: readNumber(F.maskGrow, inputs.maskGrow, fill('maskGrow'))!,
     maskFeather: readNumber(F.maskFeather, inputs.maskFeather, fill('maskFeather'))!,
@@ -275,6 +306,8 @@ export function resolveImageOptions(inputs: RawFillInputs = {}): ImageOptions {
     cropMargin: readNumber(F.cropMargin, inputs.cropMargin, fill('cropMargin'))!,
     maxMegapixels: readNumber(F.maxMegapixels, inputs.maxMegapixels, fill('maxMegapixels')) ?? 0,
   };
+  const maskShapes = readShapes(F.maskShapes, inputs.maskShapes, fill('maskShapes'));
+  return maskShapes.length > 0 ? { ...options, maskShapes } : options;
 }
 
 export type GenerationInputs = Partial<Record<ExpandInputName & FillInputName, unknown>>;

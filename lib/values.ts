@@ -40,6 +40,8 @@ export function describeValue(value: unknown): Text | string {
   }
   switch (typeof value) {
     case 'number':
+      // A number, so the message writes it with its language's decimal separator.
+      return text('value.number', { value: value as number });
     case 'boolean':
     case 'bigint':
       return text(`value.${typeof value}`, { value: String(value) });

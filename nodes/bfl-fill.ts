@@ -6,11 +6,13 @@ import type { NodeAPI } from 'node-red';
 import { fill } from '../lib/engine/fill';
 import { FILL_INPUTS } from '../lib/fields';
 import { registerJobNode } from './job-node';
+import { nodePictures } from './pictures';
 
 export = function register(RED: NodeAPI): void {
   registerJobNode(RED, {
     type: 'bfl-fill',
     inputs: FILL_INPUTS,
+    pictures: nodePictures(RED),
     run: ({ service, inputs, msg, journal, signal, onPhase }) =>
       fill(
         service,

@@ -8,16 +8,17 @@ import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'nod
 import { BflError, cancelledError, invalidInput } from '../lib/errors';
 import { ActivityReporter } from '../lib/engine/activity';
 import { Account } from '../lib/engine/account';
-import { previewOf, resumeFill, type JobJournal } from '../lib/engine/fill';
+import { inputThumbnailOf, previewOf, resumeFill, type JobJournal } from '../lib/engine/fill';
 import { Handover } from '../lib/engine/handover';
 import { jsonSafeProperties, type JournalEntry } from '../lib/engine/journal';
 import { NodeJob, type JobOwner } from '../lib/engine/node-job';
 import type { PhaseListener } from '../lib/engine/phases';
 import type { FillResult, FillService } from '../lib/engine/service';
 import { fieldSource } from '../lib/fields';
-import type { JobGeometry } from '../lib/image';
+import { isExpandGeometry, type JobGeometry } from '../lib/image';
 import { render, text } from '../lib/messages';
 import { FILL_NAMESPACE, localiseError, runtimeTranslate } from './i18n';
+import type { NodePictures } from './pictures';
 import { statusView } from './status';
 import type { BflConfigNode } from './types';
 
@@ -39,6 +40,8 @@ export interface JobNodeSpec {
   /** The fields evaluated for each message (TypedInputs through RED.util). */
   inputs: readonly string[];
   run(context: JobContext): Promise<FillResult & { geometry: JobGeometry }>;
+  /** Where the editor finds the node's last preview and input (the mask painter's background); none: no pictures. */
+  pictures?: NodePictures;
 }
 
 type JobNodeDef = NodeDef & Record<string, unknown> & { config?: string; preview?: unknown };
@@ -61,11 +64,6 @@ type Handed = { kind: 'job' | 'requeue'; job: JobOfNode };
 const handovers = new WeakMap<object, Handover<Handed>>();
 
 const CLOSE_GRACE_MS = 10_000;
-
-/** Editor topic of a node's preview thumbnail; the editor subscribes to `bfl-fill/preview/#`. */
-function previewTopic(id: string): string {
-  return `bfl-fill/preview/${id}`;
-}
 
 function handoverOf(RED: NodeAPI, translate: ReturnType<typeof runtimeTranslate>): Handover<Handed> {
   const existing = handovers.get(RED.events);
@@ -144,12 +142,30 @@ export function registerJobNode(RED: NodeAPI, spec: JobNodeSpec): void {
     const jobs = new Set<JobOfNode>();
     const inFlight = new Set<Promise<void>>();
 
-    /** Sends the thumbnail to open editors; a preview that fails only costs a warning, never the message. */
-    function publishPreview(result: PreviewSource): void {
-      if (!showPreview || !result.geometry) return;
-      previewOf({ image: result.image, geometry: result.geometry }).then(
-        (preview) => preview && RED.comms.publish(previewTopic(node.id), preview, false),
-        (error: unknown) => node.warn(localiseError(error, translate).message),
+    /**
+     * The pictures editors show: the input as the mask painter's background (one thumbnail at a time), then
+     * the preview under the node when "preview" is on. A picture that fails only costs a warning, never the
+     * message.
+     */
+    let thumbnailing = false;
+    async function refreshPictures(pictures: NodePictures, image: Buffer, geometry: JobGeometry): Promise<void> {
+      if (!thumbnailing && !isExpandGeometry(geometry)) {
+        thumbnailing = true;
+        try {
+          pictures.keepInput(node.id, await inputThumbnailOf(geometry));
+        } finally {
+          thumbnailing = false;
+        }
+      }
+      if (!showPreview) return;
+      const preview = await previewOf({ image, geometry });
+      if (preview) pictures.showPreview(node.id, preview);
+    }
+    function publishPictures(result: PreviewSource): void {
+      const { pictures } = spec;
+      if (!pictures || !result.geometry) return;
+      refreshPictures(pictures, result.image, result.geometry).catch((error: unknown) =>
+        node.warn(localiseError(error, translate).message),
       );
     }
     const emulated = account?.emulated ?? false;
@@ -167,7 +183,7 @@ export function registerJobNode(RED: NodeAPI, spec: JobNodeSpec): void {
       reporter,
       deliver: (msg, result) => {
         node.send(msg);
-        publishPreview(result);
+        publishPictures(result);
       },
       fail: (error, msg) => node.error(localiseError(error, translate), msg),
     };
@@ -228,7 +244,7 @@ export function registerJobNode(RED: NodeAPI, spec: JobNodeSpec): void {
         deliver: (out, result) => {
           send(out);
           done();
-          publishPreview(result);
+          publishPictures(result);
         },
         // msg.error.message is the error's toString(): the message in the runtime's language.
         fail: (error) => done(localiseError(error, translate)),
@@ -313,8 +329,10 @@ export function registerJobNode(RED: NodeAPI, spec: JobNodeSpec): void {
       void Promise.race([Promise.allSettled(handOver ? [] : [...inFlight]), grace]).then(() => {
         clearTimeout(timer);
         reporter.close();
-        // An empty preview tells open editors to drop the thumbnail of a node that is gone or redeployed.
-        if (showPreview) RED.comms.publish(previewTopic(node.id), null, false);
+        // The preview was this node's result: open editors drop it. The input stays the painter's background
+        // for the node that replaces it, unless the node is gone.
+        if (showPreview) spec.pictures?.clearPreview(node.id);
+        if (removed) spec.pictures?.dropInput(node.id);
         done();
       });
     });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { mergeEngineCatalogs } from './lib/catalogs.mjs';
 import { fillFieldsInFile } from './lib/fields.mjs';
+import { inlineEditorScripts } from './lib/inline.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE_TYPES = ['bfl-config', 'bfl-fill', 'bfl-expand'];
@@ -32,13 +33,26 @@ const { FILL_FIELDS, EXPAND_FIELDS, CONFIG_FIELDS } = createRequire(import.meta.
 const tables = { fill: FILL_FIELDS, expand: EXPAND_FIELDS, config: CONFIG_FIELDS };
 const kit = readFileSync(join(root, 'nodes', 'editor', 'dialog-kit.js'), 'utf8');
 const TABLE_OF = { 'bfl-config': CONFIG_FIELDS, 'bfl-fill': FILL_FIELDS, 'bfl-expand': EXPAND_FIELDS };
+/** The fields' labels in a help's language, from the engine's catalog (lib/messages/<en|de>.json). */
+const labels = (language) => {
+  const file = join(root, 'lib', 'messages', `${language.split('-')[0]}.json`);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')).field.label : {};
+};
 for (const type of NODE_TYPES) {
   const catalog = JSON.parse(readFileSync(join(root, 'locales', 'en-US', `${type}.json`), 'utf8'))[type];
   const rows = { type, table: TABLE_OF[type], catalog };
-  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`, kit, rows);
+  // The editor's scripts of their own (scripts/lib/inline.mjs).
+  inlineEditorScripts(join(nodesOut, `${type}.html`), join(root, 'nodes', 'editor'));
+  fillFieldsInFile(join(nodesOut, `${type}.html`), tables, 'en', `nodes/${type}.html`, {
+    kit,
+    labels: labels('en'),
+    rows,
+  });
   for (const language of readdirSync(join(nodesOut, 'locales'))) {
     const help = join(nodesOut, 'locales', language, `${type}.html`);
-    if (existsSync(help)) fillFieldsInFile(help, tables, language, `locales/${language}/${type}.html`);
+    if (existsSync(help)) {
+      fillFieldsInFile(help, tables, language, `locales/${language}/${type}.html`, { labels: labels(language) });
+    }
   }
 }
 

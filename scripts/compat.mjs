@@ -7,7 +7,9 @@
  * npm too; both go to .cache/ (gitignored) and are installed only when missing, so a second run is offline.
  * Each run asserts the Node-RED and Node.js majors it really ran on (GET /settings and the startup banner).
  *
- * COMPAT_ONLY=4|5 runs one of the two.
+ * COMPAT_ONLY=4|5 runs one of the two. COMPAT_SUITE=browser runs the editor tests in Chromium (test/browser,
+ * `npm run test:compat:browser`) instead of the packed-package test, e.g. for the screenshots of Node-RED 5's
+ * default and dark themes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -83,11 +85,13 @@ function ensureNodeRed5() {
   return got;
 }
 
-/** Runs the pack suite with the given Node-RED and node binary; returns mocha's exit code. */
+const SUITE = process.env.COMPAT_SUITE === 'browser' ? '.mocharc.browser.cjs' : '.mocharc.pack.cjs';
+
+/** Runs the suite with the given Node-RED and node binary; returns mocha's exit code. */
 function packSuite({ label, redDir, node, nodeRedMajor, nodeMajor }) {
   console.log(`\ncompat: ${label}: Node-RED ${versionOf(redDir)} on Node.js ${nodeVersion(node)}`);
   const mocha = join(repoRoot, 'node_modules', 'mocha', 'bin', 'mocha.js');
-  const result = spawnSync(process.execPath, [mocha, '--config', '.mocharc.pack.cjs'], {
+  const result = spawnSync(process.execPath, [mocha, '--config', SUITE], {
     cwd: repoRoot,
     stdio: 'inherit',
     timeout: 900_000,

@@ -9,6 +9,7 @@ import {
   geometryMaskPng,
   isExpandGeometry,
   makePreview,
+  makeThumbnail,
   planInputs,
   type FillGeometry,
   type ImageLimits,
@@ -144,4 +145,12 @@ export async function resumeFill(
 export async function previewOf(outcome: { image: Buffer; geometry: JobGeometry }): Promise<Preview | undefined> {
   if (isExpandGeometry(outcome.geometry)) return undefined;
   return makePreview(outcome.image, await geometryMaskPng(outcome.geometry));
+}
+
+/** Longest side of the input thumbnail the dialog's mask painter draws on. */
+export const INPUT_THUMBNAIL_SIDE = 640;
+
+/** The input of a fill as the mask painter's background (upright, as shapes are placed on it). */
+export async function inputThumbnailOf(geometry: FillGeometry): Promise<Buffer> {
+  return makeThumbnail(geometry.source.data, INPUT_THUMBNAIL_SIDE);
 }

@@ -7,9 +7,9 @@
  *   to the crop's size in the original (this also undoes the megapixel cap's downscaling).
  * - Paste-back on: only the mask's box is composited, through the mask (feathered inward when maskFeather
  *   is set), over the decoded original. Compositing is exact: alpha 0 keeps the original's value, alpha 255
- *   takes the generated one. PNG output (and WebP with webpLossless) therefore keeps every pixel outside the
- *   mask bit for bit; JPEG output (and lossy WebP) is exact before encoding, and the encoding then changes
- *   pixels slightly everywhere, as any JPEG re-encoding does.
+ *   takes the generated one. PNG output therefore keeps every pixel outside the mask bit for bit; JPEG and
+ *   WebP output (quality 90) are exact before encoding, and the lossy encoding then changes pixels slightly
+ *   everywhere, as any JPEG re-encoding does.
  * - Paste-back off: without cropping or scaling, the API's image is returned as it came. With them, the
  *   generated crop (scaled back) replaces the whole crop box, and the rest is the original.
  * Memory: the original is decoded inside sharp's pipeline; only the patch (the mask's box) is held in
@@ -30,11 +30,6 @@ export interface ComposeOptions {
   outputFormat: ImageFormat;
   /** The task the image came from, for messages. */
   taskId?: string;
-  /**
-   * WebP output only: encode losslessly, so pixels outside the mask stay exact. Much bigger and slower
-   * (about 10 s for 12 MP on two cores); default false (quality 90).
-   */
-  webpLossless?: boolean;
 }
 
 const WEBP_QUALITY = 90;
@@ -104,7 +99,8 @@ export function encode(image: Sharp, options: ComposeOptions): Sharp {
     case 'png':
       return image.png();
     case 'webp':
-      return image.webp(options.webpLossless ? { lossless: true } : { quality: WEBP_QUALITY });
+      // Lossy: exact paste-back is what PNG output is for (lossless WebP took ten times as long for 12 MP).
+      return image.webp({ quality: WEBP_QUALITY });
     case 'jpeg':
       return image.jpeg(FAITHFUL_JPEG);
   }

@@ -20,11 +20,11 @@ export type {
 } from './types';
 export { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_INPUT_PIXELS, readImageInput } from './input';
 export { API_MAX_PIXELS } from './geometry';
-export { isShapeMask } from './shapes';
+export { isShapeMask, MAX_SHAPES } from './shapes';
 export { maskFromShapes } from './masks';
 export { planInputs, geometryMaskPng, type PlannedInputs } from './plan';
 export { composeResult, type ComposeOptions } from './compose';
 export { ANCHORS, sidesForRatio } from './sides';
 export { planExpand, type PlannedExpand } from './expand-plan';
 export { composeExpanded, composeJobResult, isExpandGeometry } from './expand-compose';
-export { makePreview, PREVIEW_MAX_SIDE, type Preview } from './preview';
+export { makePreview, makeThumbnail, PREVIEW_MAX_SIDE, type Preview } from './preview';

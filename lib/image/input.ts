@@ -73,8 +73,9 @@ export function formatPixels(pixels: number): Text {
     : text('size.pixels', { count: pixels });
 }
 
-function trimmed(value: number): string {
-  return value.toFixed(1).replace(/\.0$/, '');
+/** One decimal at most; a number, so the message writes it with its language's decimal separator. */
+function trimmed(value: number): number {
+  return Math.round(value * 10) / 10;
 }
 
 /**

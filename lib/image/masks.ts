@@ -52,8 +52,9 @@ export async function readMask(
   maskBytes: Buffer | undefined,
   limits: ResolvedLimits,
   allowEmpty: boolean,
+  shapesProperty = MASK_PROPERTY,
 ): Promise<MaskRegion | undefined> {
-  if (shapes) return shapesRegion(shapes, source.width, source.height);
+  if (shapes) return shapesRegion(shapes, source.width, source.height, shapesProperty);
   if (maskBytes) {
     const mask = await probe(maskBytes, MASK_PROPERTY, limits);
     checkSameSize(mask, source);
@@ -144,13 +145,18 @@ export async function maskFromShapes(shapes: unknown, width: number, height: num
  * half of it, so a rectangle with whole-pixel edges fills exactly its pixels. BFL_INVALID_INPUT when they
  * fill no pixel.
  */
-async function shapesRegion(specs: readonly ShapeSpec[], width: number, height: number): Promise<MaskRegion> {
+async function shapesRegion(
+  specs: readonly ShapeSpec[],
+  width: number,
+  height: number,
+  property = MASK_PROPERTY,
+): Promise<MaskRegion> {
   const placed = placeShapes(specs, width, height);
   const area = drawingArea(placed, width, height);
   const region = area && (await regionFromPlane(await draw(placed, area), area, width, height));
   if (!region) {
     const key = looksLikeFractions(specs) ? 'shapes.nothingToFillFractions' : 'shapes.nothingToFill';
-    throw invalidInput(text(key, { property: MASK_PROPERTY }));
+    throw invalidInput(text(key, { property }));
   }
   return region;
 }

@@ -14,7 +14,7 @@ import { IMAGE_PROPERTY, MASK_PROPERTY, probe, readBytes, resolveLimits } from '
 import { growMask, invertMask, readMask } from './masks';
 import { loadRegion, regionToPng, storeRegion } from './region';
 import { sentImage, sentMask } from './send';
-import { isShapeMask, parseShapes } from './shapes';
+import { DRAWN_PROPERTY, isShapeMask, parseDrawnShapes, parseShapes } from './shapes';
 import type { FillGeometry, ImageLimits, ImageOptions, PreparedImages, SourceImage } from './types';
 
 export interface PlannedInputs {
@@ -37,8 +37,16 @@ export async function planInputs(
   // Everything checkable without decoding is checked first, so a wrong type is reported at once.
   const imageBytes = readBytes(image, IMAGE_PROPERTY, resolvedLimits);
   const noMask = mask === undefined || mask === null;
-  const shapes = !noMask && isShapeMask(mask) ? parseShapes(mask, MASK_PROPERTY) : undefined;
+  // msg.mask wins over the node's drawn shapes; the alpha channel is the mask only without either.
+  const drawn = noMask && options.maskShapes?.length ? options.maskShapes : undefined;
+  const maskProperty = drawn ? DRAWN_PROPERTY : MASK_PROPERTY;
+  const shapes = drawn
+    ? parseDrawnShapes(drawn)
+    : !noMask && isShapeMask(mask)
+      ? parseShapes(mask, MASK_PROPERTY)
+      : undefined;
   const maskBytes = noMask || shapes ? undefined : readBytes(mask, MASK_PROPERTY, resolvedLimits);
+  const alpha = noMask && !drawn;
 
   const source = await probe(imageBytes, IMAGE_PROPERTY, resolvedLimits);
   const { width, height } = source;
@@ -46,11 +54,11 @@ export async function planInputs(
 
   // The mask first: the cheaper half and the likelier to be refused, and one at a time leaves sharp's
   // threads to other flows.
-  let region = await readMask(source, shapes, maskBytes, resolvedLimits, options.maskInvert);
+  let region = await readMask(source, shapes, maskBytes, resolvedLimits, options.maskInvert, maskProperty);
   if (options.maskInvert) {
     region = await invertMask(region, width, height);
     if (!region) {
-      throw invalidInput(text('geometry.invertedNothing', { property: noMask ? IMAGE_PROPERTY : MASK_PROPERTY }));
+      throw invalidInput(text('geometry.invertedNothing', { property: alpha ? IMAGE_PROPERTY : maskProperty }));
     }
   }
   if (!region) throw new Error('Internal error: no mask region');
@@ -77,7 +85,7 @@ export async function planInputs(
       image: sent.image,
       imageFormat: sent.imageFormat,
       mask: maskPng,
-      maskSource: noMask ? 'alpha' : 'mask',
+      maskSource: alpha ? 'alpha' : 'mask',
       width: sent.width,
       height: sent.height,
     },

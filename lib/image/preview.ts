@@ -58,3 +58,16 @@ export async function makePreview(image: Buffer, mask?: Buffer, maxSide = PREVIE
   const jpeg = await picture.jpeg({ quality: 70, chromaSubsampling: '4:4:4' }).toBuffer();
   return { dataUrl: `data:image/jpeg;base64,${jpeg.toString('base64')}`, width: info.width, height: info.height };
 }
+
+/** The painter's background in the editor: the input upright, at most `maxSide` a side, as a JPEG. */
+export async function makeThumbnail(image: Buffer, maxSide: number): Promise<Buffer> {
+  return (
+    sharp(image)
+      .autoOrient()
+      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+      // Transparent parts (the area to fill, for an alpha mask) show as grey rather than black.
+      .flatten({ background: '#808080' })
+      .jpeg({ quality: 80 })
+      .toBuffer()
+  );
+}

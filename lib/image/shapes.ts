@@ -41,7 +41,8 @@ import { text, type Text } from '../messages';
 import { describeValue, isJsonBuffer } from '../values';
 import { MASK_PROPERTY } from './input';
 
-const MAX_SHAPES = 1000;
+/** Most shapes in one mask: more would be a mask image drawn by numbers. */
+export const MAX_SHAPES = 1000;
 const MAX_POLYGON_POINTS = 10_000;
 /** How far outside the image (in pixels) a coordinate may lie; beyond it the renderer's fixed point overflows. */
 const MAX_COORDINATE_DISTANCE = 1_000_000;
@@ -140,6 +141,17 @@ export function parseShapes(value: unknown, property = MASK_PROPERTY): ShapeSpec
   }
   return [parseShape(value, property, false)];
 }
+
+/**
+ * The shapes of the node's maskShapes property (drawn in its dialog): a list, in fractions 0..1 of the image
+ * unless a shape says `relative: false`. Refusals name the shape as maskShapes[2].
+ */
+export function parseDrawnShapes(list: readonly unknown[], property = DRAWN_PROPERTY): ShapeSpec[] {
+  return parseList(dense(list), property, true);
+}
+
+/** How refusals name the node's own shapes. */
+export const DRAWN_PROPERTY = 'maskShapes';
 
 const FORMS = text('shapes.forms');
 

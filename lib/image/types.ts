@@ -40,6 +40,11 @@ export interface ImageOptions {
   cropMargin: number;
   /** Largest image sent, in megapixels; 0: no cap (images over the API's limit are then refused). */
   maxMegapixels: number;
+  /**
+   * The shapes drawn in the node's dialog, in fractions 0..1 of the image (unchecked: ./shapes checks them).
+   * The mask when msg.mask is absent; left out when none are drawn, and then the alpha channel is the mask.
+   */
+  maskShapes?: readonly unknown[];
 }
 
 /** The two inputs of a fill task, as the API gets them. */

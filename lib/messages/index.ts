@@ -57,11 +57,24 @@ export function withFallback(primary: Translate, fallback: Translate = catalogTr
   return (key, params) => primary(key, params) ?? fallback(key, params);
 }
 
-/** Renders a Text, nested parameters first; a key no catalog knows renders as the key itself. */
+/**
+ * A number as prose in the catalog's language writes it: the catalog's decimal separator (1,5 in German),
+ * never grouped, so seeds and task figures stay copyable.
+ */
+export function formatNumber(value: number, decimalSeparator: string): string {
+  return String(value).replace('.', decimalSeparator);
+}
+
+/**
+ * Renders a Text, nested parameters first; a key no catalog knows renders as the key itself. Number
+ * parameters are written with the decimal separator of the catalog that renders the sentence.
+ */
 export function render(value: Text, translate: Translate = catalogTranslate()): string {
+  const decimal = translate('number.decimalSeparator', {}) ?? '.';
   const flat: Record<string, string | number> = {};
   for (const [name, param] of Object.entries(value.params ?? {})) {
-    flat[name] = typeof param === 'object' ? render(param, translate) : param;
+    if (typeof param === 'object') flat[name] = render(param, translate);
+    else flat[name] = typeof param === 'number' ? formatNumber(param, decimal) : param;
   }
   return translate(value.key, flat) ?? value.key;
 }

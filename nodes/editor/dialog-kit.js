@@ -137,12 +137,41 @@ function bflDialogKit(type, FIELDS) {
     };
   }
 
+  /**
+   * Valid when every shape has the fields of one kind the engine reads (lib/image/shapes), as the mask painter's
+   * model (nodes/editor/mask-shapes.js, pasted into the dialogs that draw) checks them.
+   */
+  function shapesValidator(name) {
+    return function (v, opt) {
+      /* global BflMaskShapes */
+      var problem = BflMaskShapes.problem(v);
+      if (!problem) {
+        return true;
+      }
+      if (!opt) {
+        return false;
+      }
+      if (problem.index < 0) {
+        return message('shapes', { name: label(name), value: JSON.stringify(v) });
+      }
+      return shared('messages.shapes.notShape', {
+        where: shared('messages.shapes.where', { path: name + '[' + problem.index + ']' }),
+        value: JSON.stringify(problem.shape),
+        forms: shared('messages.shapes.forms'),
+      });
+    };
+  }
+
   function nodeDefaults() {
     var defaults = {};
     Object.keys(FIELDS).forEach(function (name) {
       var field = FIELDS[name];
       if (field.kind === 'node') {
         defaults[name] = { value: field.default, type: field.nodeType, required: true };
+        return;
+      }
+      if (field.kind === 'shapes') {
+        defaults[name] = { value: field.default, validate: shapesValidator(name) };
         return;
       }
       defaults[name] = { value: field.default };

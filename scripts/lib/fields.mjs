@@ -1,13 +1,16 @@
 /**
  * The table of fields (lib/fields.ts, compiled) into the editor files the build writes: the dialogs' scripts get
  * it as data in place of their `/* @bfl-fields <node> *\/ {}` marker, and the help texts get the ranges and
- * defaults in place of `{{<node>.<field>.<min|max|default>}}`, written as the help's language writes numbers.
- * Anything the table does not have fails the build, so the help never quotes a range the engine does not keep.
+ * defaults in place of `{{<node>.<field>.<min|max|default>}}`, written as the help's language writes numbers,
+ * and the fields' labels (the engine's `field.label.*`, as the dialog shows them) in place of
+ * `{{label.<field>}}`. Anything the table or the catalog does not have fails the build, so the help never
+ * quotes a range the engine does not keep or a label the dialog does not show.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const MARKER = /\/\* @bfl-fields (fill|expand|config) \*\/ \{\}/g;
 const PLACEHOLDER = /\{\{(fill|expand|config)\.([A-Za-z]+)\.(min|max|default)\}\}/g;
+const LABEL = /\{\{label\.([A-Za-z]+)\}\}/g;
 /** Where a job node's dialog takes the editor code the dialogs share (nodes/editor/dialog-kit.js). */
 const KIT_MARKER = /\/\* @bfl-dialog-kit \*\/ \{\}/g;
 
@@ -62,13 +65,17 @@ export function formatNumber(value, language) {
 }
 
 /**
- * `tables`: { fill: FILL_FIELDS, expand: EXPAND_FIELDS, config: CONFIG_FIELDS }; `kit`: the dialog kit's source.
- * Returns the text with every marker filled in.
+ * `tables`: { fill: FILL_FIELDS, expand: EXPAND_FIELDS, config: CONFIG_FIELDS }; `kit`: the dialog kit's source;
+ * `labels`: the fields' labels in the help's language. Returns the text with every marker filled in.
  */
-export function fillFields(source, tables, language, where, kit = '') {
+export function fillFields(source, tables, language, where, { kit = '', labels = {} } = {}) {
   const withKit = source.replace(KIT_MARKER, () => `(function () {\n${kit}\nreturn bflDialogKit;\n})()`);
   const withData = withKit.replace(MARKER, (_whole, node) => JSON.stringify(tables[node]));
-  return withData.replace(PLACEHOLDER, (whole, node, name, part) => {
+  const withLabels = withData.replace(LABEL, (whole, name) => {
+    if (typeof labels[name] !== 'string') throw new Error(`build: ${where} quotes ${whole}, which no catalog has`);
+    return labels[name];
+  });
+  return withLabels.replace(PLACEHOLDER, (whole, node, name, part) => {
     const value = tables[node]?.[name]?.[part];
     if (typeof value !== 'number') throw new Error(`build: ${where} quotes ${whole}, which the table of fields lacks`);
     return formatNumber(value, language);
@@ -76,13 +83,14 @@ export function fillFields(source, tables, language, where, kit = '') {
 }
 
 /**
- * Fills in one file in place; `language` is the one its help is written in. `rows`, for a dialog: its node type,
- * table and English catalog, to write its `data-bfl-rows` rows.
+ * Fills in one file in place; `language` is the one its help is written in. `kit`: the dialog kit's source;
+ * `labels`: the fields' labels in that language; `rows`, for a dialog: its node type, table and English catalog,
+ * to write its `data-bfl-rows` rows.
  */
-export function fillFieldsInFile(path, tables, language, where = path, kit = '', rows = undefined) {
+export function fillFieldsInFile(path, tables, language, where = path, { kit = '', labels = {}, rows } = {}) {
   let source = readFileSync(path, 'utf8');
   if (rows) source = fillRows(source, rows.type, rows.table, rows.catalog, where);
-  const filled = fillFields(source, tables, language, where, kit);
+  const filled = fillFields(source, tables, language, where, { kit, labels });
   const left = filled.match(/\{\{[^}]*\}\}|@bfl-fields|@bfl-dialog-kit|data-bfl-rows/);
   if (left) throw new Error(`build: ${where} still has ${left[0]} after filling in the table of fields`);
   writeFileSync(path, filled);

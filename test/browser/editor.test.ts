@@ -16,6 +16,7 @@ import sharp from 'sharp';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { CONFIG_FIELDS, EXPAND_FIELDS, FILL_FIELDS } from '../../lib/fields';
 import { PACKAGE, repoRoot, startPackedNodeRed, type PackedNodeRed } from '../pack/packed-node-red';
+import { showSidebar } from './support';
 
 const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -75,7 +76,9 @@ describe('the editor in a real browser (Chromium) with the packed package', func
   /** The labels of a node's fields: the engine's (lib/messages, merged into the bfl-fill catalog). */
   const labels = (lang: string, fields: Record<string, unknown>): Record<string, string> => {
     const all = (catalog(lang, 'bfl-fill').messages as { field: { label: Record<string, string> } }).field.label;
-    return Object.fromEntries(Object.keys(fields).map((name) => [name, all[name]!]));
+    // maskShapes has no input of its own: it is drawn in the mask painter (test/browser/painter.test.ts).
+    const named = Object.keys(fields).filter((name) => name !== 'maskShapes');
+    return Object.fromEntries(named.map((name) => [name, all[name]!]));
   };
   const entry = (lang: string, type: string, path: string): string => {
     const value = path
@@ -229,8 +232,8 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     const { tab, flow } = fillFlow({ region: 'emulator', name: '', baseUrl: '', maxConcurrent: 24 });
     await importFlow(page, flow);
     await showTab(page, tab);
-    await page.locator('#red-ui-tab-config-link-button').click();
-    const listed = page.locator('#red-ui-sidebar-content .red-ui-palette-node-config', {
+    await showSidebar(page, 'config');
+    const listed = page.locator('.red-ui-palette-node-config', {
       hasText: entry('en-US', 'bfl-config', 'defaultName.emulator'),
     });
     await listed.first().waitFor();
@@ -315,9 +318,12 @@ describe('the editor in a real browser (Chromium) with the packed package', func
       assert.equal(text(await page.locator(`label[for="node-config-input-${prop}"]`).innerText()), label, prop);
     }
     assert.equal(await baseUrlRow.isVisible(), false, 'the base URL shows for region global');
+    const regionHint = page.locator('#bfl-config-hint-region');
+    assert.equal(text(await regionHint.innerText()), entry('en-US', 'bfl-config', 'hint.region.global'));
     for (const other of ['eu', 'us']) {
       await region.selectOption(other);
       assert.equal(await baseUrlRow.isVisible(), false, `the base URL shows for region ${other}`);
+      assert.equal(text(await regionHint.innerText()), entry('en-US', 'bfl-config', `hint.region.${other}`));
     }
     await region.selectOption('custom');
     await baseUrlRow.waitFor();
@@ -372,9 +378,9 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     assert.notEqual(await page.locator('#node-input-config').inputValue(), '_ADD_');
     await page.locator('#node-dialog-ok').click();
     await page.locator('#node-dialog-ok').waitFor({ state: 'detached' });
-    await page.locator('#red-ui-tab-config-link-button').click();
+    await showSidebar(page, 'config');
     await page
-      .locator('#red-ui-sidebar-content .red-ui-palette-node-config', {
+      .locator('.red-ui-palette-node-config', {
         hasText: entry('en-US', 'bfl-config', 'defaultName.emulator'),
       })
       .first()
@@ -467,8 +473,8 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     await importFlow(page, flow);
     await showTab(page, tab);
     await canvasNode(page, fill).click();
-    await page.locator('#red-ui-tab-help-link-button').click();
-    const help = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help').first();
+    await showSidebar(page, 'help');
+    const help = page.locator('.red-ui-sidebar-help-stack .red-ui-help').first();
     await help.locator('h3').first().waitFor();
     const headings = (await help.locator('h3').allInnerTexts()).map(text);
     for (const section of ['Inputs', 'Outputs', 'Details', 'References']) {

@@ -323,7 +323,7 @@ describe('daily credit limit: BFL_BUDGET', () => {
     assert.match(german, /98 Credits/);
     assert.match(german, /Es wurde nichts übermittelt/);
     assert.match(german, /00:00 UTC zurückgesetzt, in 2 Std\. 20 Min\./);
-    assert.match(german, /„Tageslimit Credits“ im bfl-config-Node erhöhen/);
+    assert.match(german, /„Credit-Tageslimit“ im bfl-config-Node erhöhen/);
   });
 
   it('says the time to the reset in hours, minutes, or both, never under a minute', () => {

@@ -111,13 +111,24 @@ describe('engine errors in German', () => {
     const error = await caught(() => resolveFillSettings({ guidance: 'lots' }));
     assert.equal(
       localise(error, german).message,
-      'Guidance muss eine Zahl von 1.5 bis 100 sein, ist aber „lots“. Es wurde nichts übermittelt.',
+      'Prompt-Treue muss eine Zahl von 1,5 bis 100 sein, ist aber „lots“. Es wurde nichts übermittelt.',
     );
     const wrongType = await caught(() => planInputs({ a: 1, b: 2 }, undefined, resolveImageOptions()));
     const said = localise(wrongType, german).message;
     assert.match(said, /^msg\.payload muss ein Bild sein, ist aber ein Objekt mit den Schlüsseln a, b\. /);
     assert.match(said, /Das Bild als Buffer, Base64-String oder Data-URL/);
     assert.doesNotMatch(said, ENGLISH);
+  });
+
+  it('writes numbers with a decimal comma in German and a point in English', async () => {
+    const error = await caught(() => resolveFillSettings({ maxMegapixels: 0.1 }));
+    assert.equal(
+      localise(error, german).message,
+      'Max. Größe muss leer oder 0 (aus) oder eine Zahl von 0,25 bis 20 sein, ist aber 0,1. Es wurde nichts übermittelt.',
+    );
+    assert.match(error.message, /from 0\.25 to 20, but it is 0\.1\./);
+    const wrongType = await caught(() => resolveFillSettings({ promptUpsampling: 2.5 }));
+    assert.match(localise(wrongType, german).message, /ist aber eine Zahl \(2,5\)\./);
   });
 
   it('keeps API details, task ids and HTTP statuses as they came', () => {

@@ -32,7 +32,10 @@ describe('runtime messages (nodes/i18n)', () => {
     const calls: string[] = [];
     const translate = runtimeTranslate({ _: redUnderscore('de', calls) });
     assert.equal(render(text('http.status', { status: 404 }), translate), 'HTTP 404');
-    assert.deepEqual(calls, [`${PACKAGE.name}/bfl-fill:bfl-fill.messages.http.status`]);
+    assert.deepEqual(calls, [
+      `${PACKAGE.name}/bfl-fill:bfl-fill.messages.number.decimalSeparator`,
+      `${PACKAGE.name}/bfl-fill:bfl-fill.messages.http.status`,
+    ]);
   });
 
   it('renders whole errors in the runtime language', () => {

@@ -140,6 +140,23 @@ describe('bfl-fill node: masks, paste-back, crop and preview', function () {
     assert.equal(emulator.requests.length, 0);
   });
 
+  it('fills the shapes drawn on the node when msg.mask is absent, and msg.mask when it is given', async () => {
+    // A quarter of the width from the left, the top half: pixels 0..16 × 0..24.
+    await load({ outputFormat: 'png', maskShapes: [{ x: 0, y: 0, width: 0.25, height: 0.5 }] });
+    let output = nextOutput();
+    node('fill').receive({ payload: image });
+    await output;
+    const drawn = await sharp(sentTask().mask!).greyscale().raw().toBuffer();
+    assert.equal(drawn[23 * WIDTH + 15], 255, 'inside the drawn rectangle is filled');
+    assert.equal(drawn[24 * WIDTH + 16], 0, 'outside it is kept');
+    emulator.reset();
+    output = nextOutput();
+    node('fill').receive({ payload: image, mask: [{ x: 40, y: 30, width: 10, height: 10 }] });
+    await output;
+    const given = await sharp(sentTask().mask!).greyscale().raw().toBuffer();
+    assert.deepEqual([given[5 * WIDTH + 5], given[35 * WIDTH + 45]], [0, 255], 'msg.mask wins');
+  });
+
   it('publishes a small preview with the mask outline when preview is on, and clears it on close', async () => {
     await load({ preview: true });
     const seen: CommsEvent[] = [];
@@ -164,6 +181,32 @@ describe('bfl-fill node: masks, paste-back, crop and preview', function () {
     } finally {
       events.off('comms', listener);
     }
+  });
+
+  it('keeps the last preview and input for editors opened later, until the node is gone', async () => {
+    await load({ preview: true });
+    const published = new Promise<void>((resolve) => {
+      const listener = (event: CommsEvent) => {
+        if (event.topic !== 'bfl-fill/preview/fill' || !event.data) return;
+        commsEvents().off('comms', listener);
+        resolve();
+      };
+      commsEvents().on('comms', listener);
+    });
+    node('fill').receive({ payload: image, mask: [{ x: 10, y: 10, width: 20, height: 20 }] });
+    await published;
+    const previews = await helper.request().get('/bfl-fill/previews').expect(200);
+    assert.match((previews.body as Record<string, { dataUrl: string }>).fill!.dataUrl, /^data:image\/jpeg;base64,/);
+    const input = await helper.request().get('/bfl-fill/fill/input').expect(200);
+    const dataUrl = (input.body as { dataUrl: string }).dataUrl;
+    assert.match(dataUrl, /^data:image\/jpeg;base64,/);
+    const jpeg = Buffer.from(dataUrl.split(',')[1]!, 'base64');
+    const { width, height, format } = await sharp(jpeg).metadata();
+    assert.deepEqual([format, width, height], ['jpeg', WIDTH, HEIGHT]);
+    await helper.request().get('/bfl-fill/other/input').expect(404);
+
+    await helper.clearFlows();
+    assert.deepEqual((await helper.request().get('/bfl-fill/previews').expect(200)).body, {});
   });
 
   it('publishes no preview when preview is off', async () => {

@@ -77,6 +77,15 @@ describe('example flows', function () {
     assert.equal((await sharp(msg.payload as Buffer).metadata()).format, 'png');
   });
 
+  it('05 fills the shapes drawn in the node, with no msg.mask', async () => {
+    const flow = example('07 Fill the area drawn in the node.json');
+    await load(flow);
+    const result = nextAt(byName(flow, 'result (msg.bfl)').id);
+    node(byName(flow, 'lake picture').id).receive({});
+    const msg = await result;
+    assert.equal((await sharp(msg.payload as Buffer).metadata()).format, 'png');
+  });
+
   it('03 routes moderation and other errors to their own debug nodes', async () => {
     const flow = example('03 Route moderation and errors.json');
     await load(flow);

@@ -87,9 +87,12 @@ export interface PackedNodeRed {
 /**
  * Builds, packs and installs the package into a fresh user dir and starts Node-RED with it. `settings` are
  * merged over safe defaults (127.0.0.1, a free port, no telemetry, no module installs, no tours, flows in
- * flows.json with a random credentialSecret). Cleans up after itself if any step fails.
+ * flows.json with a random credentialSecret); `alsoInstall` names local package folders installed beside it.
+ * Cleans up after itself if any step fails.
  */
-export async function startPackedNodeRed(options: { settings?: Record<string, unknown> } = {}): Promise<PackedNodeRed> {
+export async function startPackedNodeRed(
+  options: { settings?: Record<string, unknown>; alsoInstall?: string[] } = {},
+): Promise<PackedNodeRed> {
   assert.ok(existsSync(redJs), `no Node-RED at ${redJs} (PACK_TEST_NODE_RED)`);
   assert.ok(existsSync(nodeBinary), `no node binary at ${nodeBinary} (PACK_TEST_NODE)`);
   const work = await mkdtemp(join(tmpdir(), 'bfl-pack-test-'));
@@ -116,6 +119,10 @@ export async function startPackedNodeRed(options: { settings?: Record<string, un
     );
     // npm install fetches undici and sharp from the registry.
     await npm(['install', '--no-audit', '--no-fund', tarball], userDir, 240_000, nodeBinary);
+    // Other packages from local folders, e.g. a theme for the editor tests (linked, nothing downloaded).
+    for (const folder of options.alsoInstall ?? []) {
+      await npm(['install', '--no-audit', '--no-fund', '--no-save', folder], userDir, 120_000, nodeBinary);
+    }
 
     const port = await freePort();
     const settingsFile = join(work, 'settings.js');
