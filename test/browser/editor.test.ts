@@ -643,8 +643,8 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     await importFlow(page, flow);
     await showTab(page, tab);
     await canvasNode(page, id).click();
-    await page.locator('#red-ui-tab-help-link-button').click();
-    const help = page.locator('#red-ui-sidebar-content .red-ui-sidebar-help-stack .red-ui-help').first();
+    await showSidebar(page, 'help');
+    const help = page.locator('.red-ui-sidebar-help-stack .red-ui-help').first();
     await help.locator('h3').first().waitFor();
     const headings = (await help.locator('h3').allInnerTexts()).map(text);
     for (const section of ['Eingangsdaten', 'Ausgangsdaten', 'Details', 'Referenzen']) {
