@@ -19,6 +19,7 @@ import { CONFIG_FIELDS, readBoolean, readChoice, readNumber } from '../fields';
 import { text } from '../messages';
 import { FillService } from './service';
 import { SpendLedger } from './budget';
+import { DURATIONS_FILE, TaskDurations } from './durations';
 import { Journal, type JournalEntry } from './journal';
 import { leaseEmulator, runningLocalEmulator } from './local-emulator';
 import type { PollSchedule } from './schedule';
@@ -40,7 +41,7 @@ export interface AccountTuning {
   emulator?: EmulatorOptions;
   /**
    * A directory of this account's own (in the Node-RED user directory) for what must outlive the process:
-   * the journal of jobs in flight and today's spend. Undefined: kept in memory only.
+   * the journal of jobs in flight, today's spend, and how long its tasks take. Undefined: kept in memory only.
    */
   stateDir?: string;
   /** The journal's cap on disk space (default DEFAULT_JOURNAL_CAP_BYTES). */
@@ -90,6 +91,8 @@ export class Account {
   readonly spend: SpendLedger;
   /** Jobs in flight, kept for a restart; undefined when resumeJobs is off or there is no state directory. */
   readonly journal: Journal | undefined;
+  /** How long this account's tasks take, learned from them, so they are polled when they can be ready. */
+  readonly durations: TaskDurations;
   private readonly journalClaims = new Set<string>();
   private readonly servicePromise: Promise<FillService>;
   private releaseEmulator: (() => Promise<void>) | undefined;
@@ -111,6 +114,9 @@ export class Account {
             onWriteError: tuning.onJournalError,
           })
         : undefined;
+    this.durations = new TaskDurations({
+      file: tuning.stateDir === undefined ? undefined : join(tuning.stateDir, DURATIONS_FILE),
+    });
     const endpointPromise = this.endpointFor(region, tuning);
     this.servicePromise = endpointPromise.then(
       (endpoint) =>
@@ -122,6 +128,7 @@ export class Account {
           retry: tuning.retry,
           pollSchedule: tuning.pollSchedule,
           budget: this.spend,
+          durations: this.durations,
         }),
     );
     // Callers await service(); this keeps a failed emulator start from being an unhandled rejection meanwhile.
@@ -186,6 +193,7 @@ export class Account {
     const service = await this.servicePromise.catch(() => undefined);
     await service?.close();
     await this.spend.flush();
+    await this.durations.flush();
     // The journal's first read makes its directory; nothing of this account may still touch the disk after close.
     await this.journal?.entries().catch(() => undefined);
     await this.releaseEmulator?.();

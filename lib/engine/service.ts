@@ -12,7 +12,9 @@ import type { PreparedImages } from '../image';
 import { FILL_MODEL } from '../api/models';
 import { text } from '../messages';
 import type { PhaseListener } from './phases';
-import { DEFAULT_POLL_SCHEDULE, nextPollDelay, type PollSchedule } from './schedule';
+import { CompletionWatch } from './completion';
+import { taskKind, type TaskDurations } from './durations';
+import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from './schedule';
 import type { SpendGate } from './budget';
 import { JobScope } from './deadline';
 import { TaskSlots } from './queue';
@@ -51,6 +53,18 @@ export interface FillServiceOptions {
   pollSchedule?: Partial<PollSchedule>;
   /** The account's daily credit limit; every submit passes it first. */
   budget?: SpendGate;
+  /** How long the account's tasks take, learned as they finish; it shapes when they are polled. */
+  durations?: TaskDurations;
+}
+
+/** How a task is followed to Ready: from when, as what kind (for the durations learned), first poll when. */
+interface Follow {
+  /** When the submit was answered: BFL's clock for the task starts about then. */
+  acceptedAt: number;
+  /** Undefined: nothing is learned from this task (a resumed one, whose images are gone). */
+  kind: string | undefined;
+  /** Undefined: the schedule decides; a resumed task is polled at once (0). */
+  firstWaitMs?: number;
 }
 
 /** A task submitted earlier, as the journal kept it: enough to follow it and describe its result. */
@@ -89,12 +103,14 @@ export class FillService {
   private readonly client: BflClient;
   private readonly pollSchedule: PollSchedule;
   private readonly budget: SpendGate | undefined;
+  private readonly durations: TaskDurations | undefined;
   private readonly running = new Set<Promise<void>>();
   private closed = false;
 
   constructor(options: FillServiceOptions) {
     this.client = new BflClient({ endpoint: options.endpoint, apiKey: options.apiKey, retry: options.retry });
     this.budget = options.budget;
+    this.durations = options.durations;
     this.slots = new TaskSlots(options.maxConcurrent, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.pollSchedule = { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule };
   }
@@ -143,8 +159,10 @@ export class FillService {
       try {
         scope.startDeadline(job.timeoutMs);
         task = await this.submit(job, scope.signal, onPhase, hooks);
+        const acceptedAt = Date.now();
         await hooks.onSubmitted?.(task, submittedAt);
-        ready = await this.pollUntilReady(task, scope.signal, onPhase, submittedAt);
+        const kind = taskKind(FILL_MODEL.id, job.images.width, job.images.height);
+        ready = await this.pollUntilReady(task, scope.signal, onPhase, submittedAt, { acceptedAt, kind });
       } finally {
         // BFL counts a task as active until it is terminal; the download does not hold a slot.
         release();
@@ -170,7 +188,8 @@ export class FillService {
       const release = this.slots.adopt();
       try {
         scope.startDeadline(job.timeoutMs);
-        ready = await this.pollUntilReady(task, scope.signal, onPhase, job.submittedAt, 0);
+        const follow = { acceptedAt: job.submittedAt, kind: undefined, firstWaitMs: 0 };
+        ready = await this.pollUntilReady(task, scope.signal, onPhase, job.submittedAt, follow);
       } finally {
         release();
       }
@@ -229,21 +248,27 @@ export class FillService {
     return run;
   }
 
-  /** `firstWaitMs`: undefined waits by the schedule; a resumed task is polled at once (0). */
+  /** Polls on the account's schedule (./schedule) until Ready, and learns how long the task took. */
   private async pollUntilReady(
     task: SubmittedTask,
     signal: AbortSignal,
     onPhase: PhaseListener,
     startedAt: number,
-    firstWaitMs?: number,
+    follow: Follow,
   ): Promise<ReadyResult> {
     onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined });
+    const learned = follow.kind === undefined ? undefined : this.durations?.window(follow.kind);
+    const watch = new CompletionWatch(this.pollSchedule, learned, follow.acceptedAt);
     for (let first = true; ; first = false) {
-      const wait =
-        first && firstWaitMs !== undefined ? firstWaitMs : nextPollDelay(this.pollSchedule, Date.now() - startedAt);
+      const wait = first && follow.firstWaitMs !== undefined ? follow.firstWaitMs : watch.nextDelay();
       await sleep(wait, undefined, { signal });
+      watch.polling();
       const outcome = await this.client.poll(task.id, task.pollingUrl, signal);
-      if (outcome.kind === 'ready') return outcome.result;
+      if (outcome.kind === 'ready') {
+        if (follow.kind !== undefined) this.durations?.record(follow.kind, watch.duration(outcome.result.endTime));
+        return outcome.result;
+      }
+      watch.inProgress(outcome.state.progress);
       onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: outcome.state.progress });
     }
   }
