@@ -107,7 +107,9 @@ export class Endpoints {
       );
     }
 
-    const scenario = scenarios.peek({ processingMs: config.processingMs, cost: config.costPerImage }, params.prompt);
+    const spread = config.processingSpread * (2 * Math.random() - 1);
+    const processingMs = Math.round(config.processingMs * (1 + spread));
+    const scenario = scenarios.peek({ processingMs, cost: config.costPerImage }, params.prompt);
     const charge = scenario.cost ?? 0;
     const balance = accounts.credits(key);
     if (balance < charge) {
