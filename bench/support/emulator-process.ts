@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 export interface EmulatorProcess {
   apiUrl: string;
   clusterUrl: string;
+  deliveryUrl: string;
   stop(): Promise<void>;
 }
 
@@ -25,14 +26,15 @@ export async function startEmulatorProcess(options: EmulatorProcessOptions): Pro
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const origins: Record<string, string> = {};
   for await (const line of createInterface({ input: child.stdout! })) {
-    const match = /^\s+(API|cluster)\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+    const match = /^\s+(API|cluster|delivery)\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(line);
     if (match) origins[match[1]!] = match[2]!;
-    if (origins.API && origins.cluster) break;
+    if (origins.API && origins.cluster && origins.delivery) break;
   }
-  if (!origins.API || !origins.cluster) throw new Error('the emulator did not print its origins');
+  if (!origins.API || !origins.cluster || !origins.delivery) throw new Error('the emulator did not print its origins');
   return {
     apiUrl: origins.API,
     clusterUrl: origins.cluster,
+    deliveryUrl: origins.delivery,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
