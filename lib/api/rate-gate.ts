@@ -1,7 +1,7 @@
 /**
  * The account's poll rate, as BFL states it. Every poll answer carries `X-Ratelimit-Limit`, `-Remaining` and
  * `-Reset` (unix seconds); a 429 carries `Retry-After`. The gate holds every poll of the account, not only the
- * one that was refused: while the window is used up, until it resets; after a 429, for as long as it asked.
+ * one that was refused: after a 429, for as long as it asked; while the window is used up, until it resets.
  *
  * Retry-After on a 200 is not a request to wait: BFL sends `Retry-After: 0|1` on every poll answer, and HTTP gives
  * the header a meaning only with 429, 503 and redirects; the poll schedule decides when a pending task is asked
@@ -44,18 +44,25 @@ export class RateGate {
     if (this.remaining !== undefined) this.remaining -= 1;
   }
 
-  /** What an answer said about the account's rate. */
+  /**
+   * What an answer said about the account's rate. A refusal's Retry-After, when it has one, says when to come
+   * back more precisely than the window (a gateway may send both, with a window that resets later).
+   */
   observe(status: number, headers: ResponseHeaders): void {
     const now = this.now();
+    if (status === 429 || status === 503) {
+      const asked = parseRetryAfter(headerValue(headers, 'retry-after'), now);
+      if (asked !== undefined) {
+        this.holdUntil = Math.max(this.holdUntil, now + Math.min(MAX_HOLD_MS, asked));
+        this.remaining = undefined;
+        return;
+      }
+    }
     const remaining = count(headerValue(headers, 'x-ratelimit-remaining'));
     const reset = count(headerValue(headers, 'x-ratelimit-reset'));
     if (remaining !== undefined && reset !== undefined) {
       this.remaining = remaining;
       this.resetAt = reset >= UNIX_TIME_FROM ? reset * 1000 : now + reset * 1000;
-    }
-    if (status === 429 || status === 503) {
-      const asked = parseRetryAfter(headerValue(headers, 'retry-after'), now);
-      if (asked !== undefined) this.holdUntil = Math.max(this.holdUntil, now + Math.min(MAX_HOLD_MS, asked));
     }
   }
 }

@@ -49,9 +49,19 @@ export async function fill(
 ): Promise<FillOutcome> {
   const settings = resolveFillSettings(request.inputs, request.fallbacks);
   // A burst of messages must not decode dozens of big images only to be refused by a full queue.
-  if (!service.slots.hasRoom) throw queueFullError(service.slots.maxWaiting);
+  if (!service.slots.hasRoomAfter(service.arrivals.inLine)) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
-  const { images, geometry } = await planInputs(request.image, request.mask, settings.imageOptions, imageLimits);
+  const turn = service.arrivals.arrive();
+  let planned: Awaited<ReturnType<typeof planInputs>>;
+  try {
+    await turn.mayPrepare;
+    planned = await planInputs(request.image, request.mask, settings.imageOptions, imageLimits);
+    await turn.mayEnter;
+  } finally {
+    // The job enters the queue in this same turn (service.run takes its place synchronously), before any later one.
+    turn.leave();
+  }
+  const { images, geometry } = planned;
   let record: JournalRecord | undefined;
   try {
     const result = await service.run(

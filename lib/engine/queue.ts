@@ -29,7 +29,12 @@ export class TaskSlots {
 
   /** False when a job arriving now would be refused: lets callers skip costly preparation. */
   get hasRoom(): boolean {
-    return this.activeCount < this.limit || this.waiters.length < this.maxWaiting;
+    return this.hasRoomAfter(0);
+  }
+
+  /** Whether a job would find room behind `ahead` jobs that are on their way to the queue. */
+  hasRoomAfter(ahead: number): boolean {
+    return this.activeCount + this.waiters.length + ahead < this.limit + this.maxWaiting;
   }
 
   /** Resolves with a release function once a slot is free; rejects with the signal's reason if aborted first. */
@@ -76,6 +81,61 @@ export class TaskSlots {
       const next = this.activeCount <= this.limit ? this.waiters.shift() : undefined;
       if (next) next.grant(this.releaser());
       else this.activeCount -= 1;
+    };
+  }
+}
+
+/** A message's place in line, taken when it arrives, before its images are prepared. */
+export interface ArrivalTurn {
+  /** Resolves when the message may start preparing its images (few prepare at once). */
+  readonly mayPrepare: Promise<void>;
+  /** Resolves when every message that arrived earlier has entered the queue or ended. */
+  readonly mayEnter: Promise<void>;
+  /** This message enters the queue now (call TaskSlots.acquire in the same turn) or has ended. */
+  leave(): void;
+}
+
+/**
+ * Keeps the order in which messages arrived from arrival to the queue: preparing images takes a different time
+ * for each, so without this a burst would be submitted in the order its preparations happened to finish. Few
+ * prepare at once, so the first of a burst is submitted soon and a small device decodes few images at a time.
+ */
+export class ArrivalOrder {
+  private preparing = 0;
+  private readonly waitingToPrepare: (() => void)[] = [];
+  private lastLeft: Promise<void> = Promise.resolve();
+  private inLineCount = 0;
+
+  constructor(readonly preparingAtOnce: number) {}
+
+  /** Messages that arrived and have not entered the queue or ended yet. */
+  get inLine(): number {
+    return this.inLineCount;
+  }
+
+  arrive(): ArrivalTurn {
+    this.inLineCount += 1;
+    const mayEnter = this.lastLeft;
+    let left!: () => void;
+    this.lastLeft = new Promise<void>((resolve) => (left = resolve));
+    let prepared = false;
+    const mayPrepare =
+      this.preparing < this.preparingAtOnce
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => this.waitingToPrepare.push(resolve));
+    this.preparing += 1;
+    return {
+      mayPrepare,
+      mayEnter,
+      leave: () => {
+        if (prepared) return;
+        prepared = true;
+        this.inLineCount -= 1;
+        const next = this.waitingToPrepare.shift();
+        if (next) next();
+        else this.preparing -= 1;
+        left();
+      },
     };
   }
 }

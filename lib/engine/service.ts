@@ -17,7 +17,7 @@ import { taskKind, type TaskDurations } from './durations';
 import { DEFAULT_POLL_SCHEDULE, type PollSchedule } from './schedule';
 import type { SpendGate } from './budget';
 import { JobScope } from './deadline';
-import { TaskSlots } from './queue';
+import { ArrivalOrder, TaskSlots } from './queue';
 
 /** What the flow gets in msg.bfl. */
 export interface FillMetadata {
@@ -95,11 +95,15 @@ function createdNoTask(error: unknown, signal: AbortSignal): boolean {
 }
 
 export const DEFAULT_MAX_QUEUED = 100;
+/** Messages preparing their images at once: a small device decodes few big images at a time. */
+const PREPARING_AT_ONCE = 2;
 /** How often an expired delivery URL is exchanged for a fresh one before giving up. */
 const MAX_DELIVERY_REFRESHES = 2;
 
 export class FillService {
   readonly slots: TaskSlots;
+  /** The order messages arrived in, kept until they enter the queue (see ArrivalOrder). */
+  readonly arrivals = new ArrivalOrder(PREPARING_AT_ONCE);
   private readonly client: BflClient;
   private readonly pollSchedule: PollSchedule;
   private readonly budget: SpendGate | undefined;

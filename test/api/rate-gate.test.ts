@@ -35,6 +35,16 @@ describe('the account’s poll rate', () => {
     assert.equal(gate.waitMs(), 500);
   });
 
+  it('takes a refusal’s Retry-After over the window it names', () => {
+    const clock = fakeClock();
+    const gate = new RateGate(clock.now);
+    const reset = ((clock.now() + 1_000) / 1000).toFixed(3);
+    gate.observe(429, { 'retry-after': '0', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset });
+    assert.equal(gate.waitMs(), 0);
+    gate.observe(429, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset });
+    assert.equal(gate.waitMs(), 1_000);
+  });
+
   it('takes no Retry-After on a 200 as a reason to wait: BFL sends one on every poll', () => {
     const gate = new RateGate(fakeClock().now);
     gate.observe(200, { 'retry-after': '1' });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TaskSlots } from '../../lib/engine/queue';
+import { ArrivalOrder, TaskSlots } from '../../lib/engine/queue';
 
 describe('task slots', () => {
   it('grants up to the limit at once and queues the rest in order', async () => {
@@ -65,5 +65,56 @@ describe('task slots: adopted tasks', () => {
     assert.equal(slots.active, 1);
     release();
     assert.equal(slots.active, 0);
+  });
+});
+
+describe('arrival order', () => {
+  it('lets messages enter the queue in the order they arrived, whenever their preparation ends', async () => {
+    const arrivals = new ArrivalOrder(3);
+    const entered: number[] = [];
+    const finishes = [30, 5, 15];
+    await Promise.all(
+      finishes.map(async (ms, index) => {
+        const turn = arrivals.arrive();
+        try {
+          await turn.mayPrepare;
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          await turn.mayEnter;
+        } finally {
+          turn.leave();
+        }
+        entered.push(index);
+      }),
+    );
+    assert.deepEqual(entered, [0, 1, 2]);
+    assert.equal(arrivals.inLine, 0);
+  });
+
+  it('lets few prepare at once, the earliest first', async () => {
+    const arrivals = new ArrivalOrder(1);
+    const first = arrivals.arrive();
+    const second = arrivals.arrive();
+    let secondMayPrepare = false;
+    void second.mayPrepare.then(() => (secondMayPrepare = true));
+    await first.mayPrepare;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(secondMayPrepare, false);
+    assert.equal(arrivals.inLine, 2);
+    first.leave();
+    await second.mayPrepare;
+    second.leave();
+    assert.equal(arrivals.inLine, 0);
+  });
+
+  it('lets the next message go on when one ends before it enters the queue', async () => {
+    const arrivals = new ArrivalOrder(1);
+    const failing = arrivals.arrive();
+    const next = arrivals.arrive();
+    failing.leave();
+    failing.leave();
+    await next.mayPrepare;
+    await next.mayEnter;
+    next.leave();
+    assert.equal(arrivals.inLine, 0);
   });
 });
