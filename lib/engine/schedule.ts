@@ -6,7 +6,7 @@
  * - The adaptive schedule, once the account knows when its tasks finish (a window from ./durations, or from the
  *   task's own progress): nothing can be ready long before the window opens, so it polls once on the way there
  *   (a check that the account's tasks have not become faster) and then densely across the window, where the
- *   task finishes; a task that outlives the window is an outlier, and the polls back off towards the first-task
+ *   task finishes (a window narrower than a step: once, at its end); a task that outlives the window is an outlier, and the polls back off towards the first-task
  *   schedule's longest wait.
  *
  * Pure functions of elapsed times (ms since the task was accepted), so they are tested without a clock.
@@ -70,11 +70,13 @@ export function pollDelay(
   const { earliestMs, latestMs } = window;
   const step = windowStep(schedule, window);
   let at: number;
-  if (elapsedMs < earliestMs) {
+  // A window narrower than a step is polled once, at its end, where every task of it is ready.
+  const firstInWindow = latestMs - earliestMs < step ? latestMs : earliestMs;
+  if (elapsedMs < firstInWindow && (lastPollMs === undefined || lastPollMs < earliestMs)) {
     const check = earliestMs / 2;
-    at = lastPollMs === undefined && earliestMs >= CHECK_FROM_MS && elapsedMs < check ? check : earliestMs;
+    at = lastPollMs === undefined && earliestMs >= CHECK_FROM_MS && elapsedMs < check ? check : firstInWindow;
   } else if (elapsedMs < latestMs) {
-    at = Math.max(earliestMs, (lastPollMs ?? elapsedMs) + step);
+    at = Math.max(firstInWindow, (lastPollMs ?? elapsedMs) + step);
   } else {
     const wait = Math.min(schedule.maxMs, Math.max(step, (elapsedMs - latestMs) * BACKOFF_PER_MS));
     at = (lastPollMs ?? elapsedMs) + wait;

@@ -33,7 +33,12 @@ describe('poll schedule', () => {
   });
 
   it('goes straight to a window that opens early', () => {
-    assert.equal(pollDelay(S, { earliestMs: 2_000, latestMs: 2_100 }, 0, undefined), 2_000);
+    assert.equal(pollDelay(S, { earliestMs: 2_000, latestMs: 2_300 }, 0, undefined), 2_000);
+  });
+
+  it('polls a window narrower than a step once, at its end, where its tasks are all ready', () => {
+    assert.equal(pollDelay(S, { earliestMs: 2_000, latestMs: 2_040 }, 0, undefined), 2_040);
+    assert.deepEqual(pollTimes({ earliestMs: 2_000, latestMs: 2_040 }, 2_030), [2_040]);
   });
 
   it('polls densely across the window, never sparser there than the first-task schedule', () => {
