@@ -49,7 +49,9 @@ async function main(): Promise<void> {
   const image = await readFile(plan.imagePath);
   const mask = await readFile(plan.maskPath);
   // A running Node-RED has sharp's threads up already; the first operation starts them, so it is not the job's.
-  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } }).png().toBuffer();
+  await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000' } })
+    .png()
+    .toBuffer();
   const count = plan.mode === 'job' ? 1 : (plan.count ?? 1);
   const client = makeClient(plan.client, {
     ...plan.endpoint,

@@ -12,6 +12,7 @@ export async function runWorker(plan: WorkerPlan): Promise<WorkerFigures> {
   child.stdout.on('data', (chunk: string) => (output += chunk));
   const [code] = (await once(child, 'exit')) as [number | null];
   const line = output.trim().split('\n').at(-1) ?? '';
-  if (code !== 0 || !line.startsWith('{')) throw new Error(`bench worker (${plan.client}, ${plan.mode}) failed: ${code}`);
+  if (code !== 0 || !line.startsWith('{'))
+    throw new Error(`bench worker (${plan.client}, ${plan.mode}) failed: ${code}`);
   return JSON.parse(line) as WorkerFigures;
 }

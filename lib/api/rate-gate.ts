@@ -34,7 +34,8 @@ export class RateGate {
   waitMs(): number {
     const now = this.now();
     let until = this.holdUntil;
-    if (this.remaining !== undefined && this.remaining <= 0 && this.resetAt > now) until = Math.max(until, this.resetAt);
+    if (this.remaining !== undefined && this.remaining <= 0 && this.resetAt > now)
+      until = Math.max(until, this.resetAt);
     return Math.min(MAX_HOLD_MS, Math.max(0, until - now));
   }
 

@@ -60,7 +60,16 @@ describe('emulator: CLI argument parsing', () => {
   });
 
   it('documents every option in the usage text', () => {
-    for (const option of ['--port', '--host', '--processing-ms', '--processing-spread', '--credits', '--key', '--help', '[emulate:stuck]']) {
+    for (const option of [
+      '--port',
+      '--host',
+      '--processing-ms',
+      '--processing-spread',
+      '--credits',
+      '--key',
+      '--help',
+      '[emulate:stuck]',
+    ]) {
       assert.ok(USAGE.includes(option), option);
     }
     for (const option of ['--fault-rate', '--faults', '--seed', '--stall-ms', '--restart-ms', '[emulate:fault=']) {

@@ -49,7 +49,8 @@ describe('learned task durations', () => {
 
   it('ignores durations that cannot be a task’s', () => {
     const durations = new TaskDurations();
-    for (const value of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 10 * 60 * 60 * 1000]) durations.record(KIND, value);
+    for (const value of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 10 * 60 * 60 * 1000])
+      durations.record(KIND, value);
     durations.record(KIND, 1_000);
     durations.record(KIND, 1_000);
     assert.equal(durations.window(KIND), undefined);
@@ -60,7 +61,10 @@ describe('learned task durations', () => {
     const first = new TaskDurations({ file });
     for (const value of [2_000, 2_100, 2_200]) first.record(KIND, value);
     await first.flush();
-    assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), { version: 1, kinds: { [KIND]: [2_000, 2_100, 2_200] } });
+    assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), {
+      version: 1,
+      kinds: { [KIND]: [2_000, 2_100, 2_200] },
+    });
     const second = new TaskDurations({ file });
     assert.deepEqual(second.window(KIND), first.window(KIND));
   });

@@ -63,7 +63,9 @@ describe('poll schedule', () => {
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     const naive = mean(finishes.map((finish) => Math.ceil(finish / 500)));
     assert.ok(mean(polls.map((p) => p.length)) <= 0.4 * naive, `${mean(polls.map((p) => p.length))} polls`);
-    const inWindow = finishes.map((finish, i) => ({ finish, seen: polls[i]!.at(-1)! })).filter((t) => t.finish < 10_800);
+    const inWindow = finishes
+      .map((finish, i) => ({ finish, seen: polls[i]!.at(-1)! }))
+      .filter((t) => t.finish < 10_800);
     for (const { finish, seen } of inWindow) assert.ok(seen - finish <= 229, `seen ${seen - finish} ms late`);
   });
 
