@@ -9,7 +9,9 @@
  *   many ended well, how many saw a 429, submits accepted and distinct tasks, and whether the package kept
  *   the queue's order.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
@@ -25,6 +27,8 @@ export interface WorkerPlan {
   maskPath: string;
   pasteBack?: boolean;
   count?: number;
+  /** Jobs run before the measured ones, one at a time: an account that has run before knows its tasks. */
+  warmup?: number;
   maxConcurrent?: number;
   startAt?: number;
 }
@@ -53,12 +57,16 @@ async function main(): Promise<void> {
     .png()
     .toBuffer();
   const count = plan.mode === 'job' ? 1 : (plan.count ?? 1);
+  const stateDir = await mkdtemp(join(tmpdir(), 'bfl-bench-worker-'));
   const client = makeClient(plan.client, {
     ...plan.endpoint,
     key: plan.key,
     maxConcurrent: plan.maxConcurrent ?? 24,
     maxQueued: Math.max(100, count),
+    stateDir,
   });
+  const input = { image, mask, prompt: 'bench', pasteBack: plan.pasteBack ?? true };
+  for (let i = 0; i < (plan.warmup ?? 0); i += 1) await client.run(input);
   const traffic = new Traffic();
   if (plan.startAt !== undefined) await sleep(Math.max(0, plan.startAt - Date.now()));
   const histogram = monitorEventLoopDelay({ resolution: 5 });
@@ -66,7 +74,6 @@ async function main(): Promise<void> {
   await sleep(20);
   const rssBefore = process.memoryUsage().rss;
   const started = Date.now();
-  const input = { image, mask, prompt: 'bench', pasteBack: plan.pasteBack ?? true };
   const records: JobRecord[] = await Promise.all(Array.from({ length: count }, () => client.run(input)));
   const wallMs = Date.now() - started;
   await sleep(10);
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
   const peak = process.resourceUsage().maxRSS * 1024;
   await client.close();
   traffic.close();
+  await rm(stateDir, { recursive: true, force: true });
   const order = records.map((r) => r.submittedAt ?? Number.POSITIVE_INFINITY);
   const figures: WorkerFigures = {
     wallMs,

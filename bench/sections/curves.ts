@@ -68,6 +68,7 @@ export async function queueCurve(
   counts: readonly number[],
   processingMs: number,
   run: number,
+  warmup: number,
 ): Promise<QueuePoint[]> {
   const inputs = await writeInputs(dir, 0.05);
   const emulator = await startEmulatorProcess({ processingMs });
@@ -76,7 +77,15 @@ export async function queueCurve(
     for (const messages of counts) {
       const key = `bfl_bench_queue_${messages}_${run}`;
       const figures = checked(
-        await runWorker({ mode: 'jobs', client: 'package', endpoint: emulator, key, ...inputs, count: messages }),
+        await runWorker({
+          mode: 'jobs',
+          client: 'package',
+          endpoint: emulator,
+          key,
+          ...inputs,
+          count: messages,
+          warmup,
+        }),
         `${messages} messages`,
       );
       const idealMs = Math.ceil(messages / 24) * processingMs;

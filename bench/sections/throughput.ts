@@ -24,7 +24,7 @@ export async function throughputRun(
   emulator: EmulatorProcess,
   client: ClientName,
   inputs: Inputs,
-  plan: { count: number; processingMs: number; run: number },
+  plan: { count: number; processingMs: number; run: number; warmup: number },
 ): Promise<ThroughputFigures> {
   const figures = await runWorker({
     mode: 'jobs',
@@ -33,6 +33,7 @@ export async function throughputRun(
     key: `bfl_bench_throughput_${client}_${plan.count}_${plan.run}`,
     ...inputs,
     count: plan.count,
+    warmup: plan.warmup,
   });
   const idealMs = Math.ceil(plan.count / 24) * plan.processingMs;
   return {

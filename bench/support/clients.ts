@@ -7,6 +7,8 @@
  *   call it (its own retries, 0.5 s polls).
  * - `package`: this package's road exactly as a bfl-fill node calls it: an Account as a bfl-config node makes it
  *   (state directory, queue, cap), and `fill` (images planned, submitted, polled, downloaded, composed).
+ *
+ * Every client asks for JPEG, the node's default output format.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createBlackForestLabs } from '@ai-sdk/black-forest-labs';
@@ -74,7 +76,7 @@ function naiveClient(options: ClientOptions): Client {
         prompt: input.prompt,
         image: input.image.toString('base64'),
         mask: input.mask.toString('base64'),
-        output_format: 'png',
+        output_format: 'jpeg',
       });
       const submit = await fetch(`${options.apiUrl}/v1/flux-pro-1.0-fill`, {
         method: 'POST',
@@ -145,7 +147,7 @@ function aiSdkClient(options: ClientOptions): Client {
         const result = await generateImage({
           model: provider.image('flux-pro-1.0-fill'),
           prompt: { text: input.prompt, images: [input.image], mask: input.mask },
-          providerOptions: { blackForestLabs: { outputFormat: 'png' } },
+          providerOptions: { blackForestLabs: { outputFormat: 'jpeg' } },
         });
         return { ...record, ok: true, resultBytes: result.image.uint8Array.length };
       } catch (error) {
@@ -172,7 +174,7 @@ function packageClient(options: ClientOptions): Client {
         const outcome = await fill(
           service,
           {
-            inputs: { prompt: input.prompt, outputFormat: 'png', pasteBack: input.pasteBack ?? true, timeout: 600 },
+            inputs: { prompt: input.prompt, outputFormat: 'jpeg', pasteBack: input.pasteBack ?? true, timeout: 600 },
             fallbacks: {},
             image: input.image,
             mask: input.mask,
