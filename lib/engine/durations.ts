@@ -21,6 +21,11 @@ export const MIN_SAMPLES = 3;
 const MAX_SAMPLE_MS = 60 * 60 * 1000;
 const LOW_QUANTILE = 0.1;
 const HIGH_QUANTILE = 0.9;
+/**
+ * The window is widened on each side by this share of its width, or by 1/n of it with n samples when that is
+ * more: a few samples rarely include the fastest and the slowest task, so the window they span is too narrow.
+ */
+const MARGIN = 0.1;
 
 /** What a task is, for its duration: the model and the output's size, in steps of a quarter megapixel. */
 export function taskKind(model: string, width: number, height: number): string {
@@ -74,10 +79,10 @@ export class TaskDurations {
     const samples = this.kinds.get(kind);
     if (!samples || samples.length < MIN_SAMPLES) return undefined;
     const sorted = [...samples].sort((a, b) => a - b);
-    return {
-      earliestMs: Math.round(quantile(sorted, LOW_QUANTILE)),
-      latestMs: Math.round(quantile(sorted, HIGH_QUANTILE)),
-    };
+    const low = quantile(sorted, LOW_QUANTILE);
+    const high = quantile(sorted, HIGH_QUANTILE);
+    const margin = (high - low) * Math.max(MARGIN, 1 / sorted.length);
+    return { earliestMs: Math.round(Math.max(0, low - margin)), latestMs: Math.round(high + margin) };
   }
 
   /** Resolves once what was learned is on disk (or writing it failed: it is only an optimisation). */
