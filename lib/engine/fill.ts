@@ -3,7 +3,7 @@
  * shapes or pixels, crop, scale) -> job run -> result composed back into the original. Validation and image
  * preparation both happen before anything is queued or submitted, so bad input costs nothing.
  */
-import { cancelledError, queueFullError } from '../errors';
+import { BflError, cancelledError, queueFullError } from '../errors';
 import {
   composeResult,
   geometryMaskPng,
@@ -51,12 +51,17 @@ export async function fill(
   // A burst of messages must not decode dozens of big images only to be refused by a full queue.
   if (!service.slots.hasRoomAfter(service.arrivals.inLine)) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
-  const turn = service.arrivals.arrive();
+  const turn = service.arrivals.arrive(signal);
   let planned: Awaited<ReturnType<typeof planInputs>>;
   try {
     await turn.mayPrepare;
     planned = await planInputs(request.image, request.mask, settings.imageOptions, imageLimits);
     await turn.mayEnter;
+  } catch (error) {
+    // Closed while waiting for its turn: nothing was submitted.
+    if (!signal.aborted) throw error;
+    const reason: unknown = signal.reason;
+    throw reason instanceof BflError ? reason : cancelledError(undefined, 'before-submit');
   } finally {
     // The job enters the queue in this same turn (service.run takes its place synchronously), before any later one.
     turn.leave();

@@ -85,11 +85,24 @@ export class TaskSlots {
   }
 }
 
+/** `promise`, or a rejection with the signal's reason as soon as it aborts; no listener is left behind. */
+function orAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
 /** A message's place in line, taken when it arrives, before its images are prepared. */
 export interface ArrivalTurn {
-  /** Resolves when the message may start preparing its images (few prepare at once). */
+  /** Resolves when the message may start preparing its images (few prepare at once); rejects on abort. */
   readonly mayPrepare: Promise<void>;
-  /** Resolves when every message that arrived earlier has entered the queue or ended. */
+  /** Resolves when every message that arrived earlier has entered the queue or ended; rejects on abort. */
   readonly mayEnter: Promise<void>;
   /** This message enters the queue now (call TaskSlots.acquire in the same turn) or has ended. */
   leave(): void;
@@ -113,27 +126,42 @@ export class ArrivalOrder {
     return this.inLineCount;
   }
 
-  arrive(): ArrivalTurn {
+  /** Takes the next place in line; `signal` ends the waits (the message ends, and leaves its place). */
+  arrive(signal: AbortSignal): ArrivalTurn {
     this.inLineCount += 1;
     const mayEnter = this.lastLeft;
     let left!: () => void;
     this.lastLeft = new Promise<void>((resolve) => (left = resolve));
-    let prepared = false;
-    const mayPrepare =
-      this.preparing < this.preparingAtOnce
-        ? Promise.resolve()
-        : new Promise<void>((resolve) => this.waitingToPrepare.push(resolve));
-    this.preparing += 1;
+    let holdsPlace = false;
+    let grant: (() => void) | undefined;
+    let mayPrepare: Promise<void>;
+    if (this.preparing < this.preparingAtOnce) {
+      this.preparing += 1;
+      holdsPlace = true;
+      mayPrepare = Promise.resolve();
+    } else {
+      mayPrepare = new Promise<void>((resolve) => {
+        grant = () => {
+          holdsPlace = true;
+          resolve();
+        };
+        this.waitingToPrepare.push(grant);
+      });
+    }
+    let gone = false;
     return {
-      mayPrepare,
-      mayEnter,
+      mayPrepare: orAborted(mayPrepare, signal),
+      mayEnter: orAborted(mayEnter, signal),
       leave: () => {
-        if (prepared) return;
-        prepared = true;
+        if (gone) return;
+        gone = true;
         this.inLineCount -= 1;
-        const next = this.waitingToPrepare.shift();
-        if (next) next();
-        else this.preparing -= 1;
+        if (holdsPlace) this.preparing -= 1;
+        else if (grant) this.waitingToPrepare.splice(this.waitingToPrepare.indexOf(grant), 1);
+        while (this.preparing < this.preparingAtOnce && this.waitingToPrepare.length > 0) {
+          this.preparing += 1;
+          this.waitingToPrepare.shift()!();
+        }
         left();
       },
     };
