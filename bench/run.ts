@@ -246,12 +246,23 @@ async function main(): Promise<void> {
   const extra: Record<string, unknown> = {};
   const texts: string[] = [];
   const started = Date.now();
+  const failures: string[] = [];
+  // A section that fails is reported, and the others still run.
+  const section = async (name: Section, work: () => Promise<void>) => {
+    if (!only.has(name)) return;
+    try {
+      await work();
+    } catch (error) {
+      failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`section ${name} failed:`, error);
+    }
+  };
   try {
-    if (only.has('latency')) await latency(rows);
-    if (only.has('big-image')) await bigImage(dir, rows);
-    if (only.has('throughput')) await throughput(dir, rows, extra);
-    if (only.has('curves')) texts.push(await curves(dir, extra));
-    if (only.has('scale-out')) texts.push(await scaleOut(dir, extra));
+    await section('latency', () => latency(rows));
+    await section('big-image', () => bigImage(dir, rows));
+    await section('throughput', () => throughput(dir, rows, extra));
+    await section('curves', async () => void texts.push(await curves(dir, extra)));
+    await section('scale-out', async () => void texts.push(await scaleOut(dir, extra)));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -261,8 +272,12 @@ async function main(): Promise<void> {
   if (rows.length > 0) console.log(`${markdown(rows)}\n`);
   for (const text of texts) console.log(`${text}\n`);
   await mkdir(dirname(args.out!), { recursive: true });
-  await writeFile(args.out!, `${JSON.stringify({ header, rows, ...extra }, null, 2)}\n`);
+  await writeFile(args.out!, `${JSON.stringify({ header, rows, ...extra, failures }, null, 2)}\n`);
   console.log(`figures written to ${args.out}`);
+  if (failures.length > 0) {
+    console.error(`failed sections:\n${failures.join('\n')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

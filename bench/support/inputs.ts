@@ -16,8 +16,8 @@ export async function boxMaskPng(width: number, height: number): Promise<Buffer>
   return sharp(Buffer.from(svg)).png().toBuffer();
 }
 
-/** Width and height of a 4:3 image of about `megapixels`. */
+/** Width and height of a 4:3 image of at most `megapixels` (20 MP is the most the API takes). */
 export function sizeOf(megapixels: number): { width: number; height: number } {
-  const width = Math.round(Math.sqrt((megapixels * 1e6 * 4) / 3) / 8) * 8;
-  return { width, height: Math.round((width * 3) / 4 / 8) * 8 };
+  const width = Math.floor(Math.sqrt((megapixels * 1e6 * 4) / 3) / 8) * 8;
+  return { width, height: Math.floor((width * 3) / 4 / 8) * 8 };
 }
