@@ -22,8 +22,9 @@ const MAX_SAMPLE_MS = 60 * 60 * 1000;
 const LOW_QUANTILE = 0.1;
 const HIGH_QUANTILE = 0.9;
 /**
- * The window is widened on each side by this share of its width, or by 1/n of it with n samples when that is
- * more: a few samples rarely include the fastest and the slowest task, so the window they span is too narrow.
+ * The window is widened on each side by this share of its width, or by 2/n of it with n samples when that is
+ * more: a few samples rarely include the fastest and the slowest task (three span about half the true range),
+ * so the window they span is too narrow.
  */
 const MARGIN = 0.1;
 
@@ -81,7 +82,7 @@ export class TaskDurations {
     const sorted = [...samples].sort((a, b) => a - b);
     const low = quantile(sorted, LOW_QUANTILE);
     const high = quantile(sorted, HIGH_QUANTILE);
-    const margin = (high - low) * Math.max(MARGIN, 1 / sorted.length);
+    const margin = (high - low) * Math.max(MARGIN, 2 / sorted.length);
     return { earliestMs: Math.round(Math.max(0, low - margin)), latestMs: Math.round(high + margin) };
   }
 

@@ -26,8 +26,8 @@ describe('learned task durations', () => {
     durations.record(KIND, 10_500);
     assert.equal(durations.window(KIND), undefined);
     durations.record(KIND, 9_500);
-    // 9.6 to 10.4 s between the quantiles, widened by a third of that for three samples.
-    assert.deepEqual(durations.window(KIND), { earliestMs: 9_333, latestMs: 10_667 });
+    // 9.6 to 10.4 s between the quantiles, widened by two thirds of that on each side for three samples.
+    assert.deepEqual(durations.window(KIND), { earliestMs: 9_067, latestMs: 10_933 });
     assert.equal(durations.window(taskKind('flux-pro-1.0-fill', 4000, 3000)), undefined);
   });
 
