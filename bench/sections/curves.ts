@@ -1,12 +1,12 @@
 /**
- * How the package's cost grows with the work: one job at 1, 4, 12 and 20 megapixels (wall time, peak RSS
+ * How the package's cost grows with the work: one job at 1, 4, 12 and 20 megapixels, JPEG in (wall time, peak RSS
  * growth, longest stall), and 1, 24, 100 and 1000 small messages queued at once (wall time over the ideal
  * ⌈n / 24⌉ × task time, peak RSS growth). Each point in a process of its own.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmulatorProcess } from '../support/emulator-process';
-import { boxMaskPng, photoLikePng, sizeOf } from '../support/inputs';
+import { boxMaskPng, photoLikeJpeg, photoLikePng, sizeOf } from '../support/inputs';
 import { runWorker } from '../support/workers';
 import type { WorkerFigures } from '../worker';
 
@@ -25,11 +25,16 @@ export interface QueuePoint {
   ok: number;
 }
 
-export async function writeInputs(dir: string, megapixels: number): Promise<{ imagePath: string; maskPath: string }> {
+/** `jpeg`: a photo-like PNG of 20 MP is more than the 50 MiB the node takes, a camera's JPEG is not. */
+export async function writeInputs(
+  dir: string,
+  megapixels: number,
+  format: 'png' | 'jpeg' = 'png',
+): Promise<{ imagePath: string; maskPath: string }> {
   const { width, height } = sizeOf(megapixels);
-  const imagePath = join(dir, `image-${megapixels}mp.png`);
+  const imagePath = join(dir, `image-${megapixels}mp.${format}`);
   const maskPath = join(dir, `mask-${megapixels}mp.png`);
-  await writeFile(imagePath, await photoLikePng(width, height));
+  await writeFile(imagePath, await (format === 'png' ? photoLikePng : photoLikeJpeg)(width, height));
   await writeFile(maskPath, await boxMaskPng(width, height));
   return { imagePath, maskPath };
 }
@@ -44,7 +49,7 @@ export async function sizeCurve(dir: string, sizes: readonly number[], run: numb
   try {
     const points: SizePoint[] = [];
     for (const megapixels of sizes) {
-      const inputs = await writeInputs(dir, megapixels);
+      const inputs = await writeInputs(dir, megapixels, 'jpeg');
       const key = `bfl_bench_size_${megapixels}_${run}`;
       const figures = checked(
         await runWorker({ mode: 'job', client: 'package', endpoint: emulator, key, ...inputs }),

@@ -9,6 +9,15 @@ export async function photoLikePng(width: number, height: number): Promise<Buffe
     .toBuffer();
 }
 
+/** A photo-like JPEG, as a camera or a snapshot node gives it. */
+export async function photoLikeJpeg(width: number, height: number): Promise<Buffer> {
+  return sharp({
+    create: { width, height, channels: 3, background: '#6080a0', noise: { type: 'gaussian', mean: 128, sigma: 40 } },
+  })
+    .jpeg({ quality: 90 })
+    .toBuffer();
+}
+
 export async function boxMaskPng(width: number, height: number): Promise<Buffer> {
   const svg =
     `<svg width="${width}" height="${height}"><rect width="100%" height="100%" fill="black"/>` +

@@ -24,9 +24,12 @@ const HIGH_QUANTILE = 0.9;
 /**
  * The window is widened on each side by this share of its width, or by 2/n of it with n samples when that is
  * more: a few samples rarely include the fastest and the slowest task (three span about half the true range),
- * so the window they span is too narrow.
+ * so the window they span is too narrow. A few that happened to take about as long as each other say nothing
+ * of the spread, so with n samples the window also reaches 30%/n of the median either side of it (10% with
+ * three).
  */
 const MARGIN = 0.1;
+const MEDIAN_MARGIN = 0.3;
 
 /** What a task is, for its duration: the model and the output's size, in steps of a quarter megapixel. */
 export function taskKind(model: string, width: number, height: number): string {
@@ -82,8 +85,14 @@ export class TaskDurations {
     const sorted = [...samples].sort((a, b) => a - b);
     const low = quantile(sorted, LOW_QUANTILE);
     const high = quantile(sorted, HIGH_QUANTILE);
-    const margin = (high - low) * Math.max(MARGIN, 2 / sorted.length);
-    return { earliestMs: Math.round(Math.max(0, low - margin)), latestMs: Math.round(high + margin) };
+    const n = sorted.length;
+    const margin = (high - low) * Math.max(MARGIN, 2 / n);
+    const median = quantile(sorted, 0.5);
+    const around = (median * MEDIAN_MARGIN) / n;
+    return {
+      earliestMs: Math.round(Math.max(0, Math.min(low - margin, median - around))),
+      latestMs: Math.round(Math.max(high + margin, median + around)),
+    };
   }
 
   /** Resolves once what was learned is on disk (or writing it failed: it is only an optimisation). */

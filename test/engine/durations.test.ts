@@ -26,9 +26,16 @@ describe('learned task durations', () => {
     durations.record(KIND, 10_500);
     assert.equal(durations.window(KIND), undefined);
     durations.record(KIND, 9_500);
-    // 9.6 to 10.4 s between the quantiles, widened by two thirds of that on each side for three samples.
-    assert.deepEqual(durations.window(KIND), { earliestMs: 9_067, latestMs: 10_933 });
+    // 9.6 to 10.4 s between the quantiles, widened by two thirds of that on each side for three samples, and
+    // reaching 10% either side of the median.
+    assert.deepEqual(durations.window(KIND), { earliestMs: 9_000, latestMs: 11_000 });
     assert.equal(durations.window(taskKind('flux-pro-1.0-fill', 4000, 3000)), undefined);
+  });
+
+  it('assumes a spread of 10% while the few tasks it knows took alike', () => {
+    const durations = new TaskDurations();
+    for (const value of [10_000, 10_010, 10_020]) durations.record(KIND, value);
+    assert.deepEqual(durations.window(KIND), { earliestMs: 9_009, latestMs: 11_011 });
   });
 
   it('is moved little by a task that took ten times as long', () => {
@@ -43,7 +50,8 @@ describe('learned task durations', () => {
     const durations = new TaskDurations();
     for (let i = 0; i < SAMPLES_PER_KIND; i += 1) durations.record(KIND, 1_000);
     for (let i = 0; i < SAMPLES_PER_KIND; i += 1) durations.record(KIND, 5_000);
-    assert.deepEqual(durations.window(KIND), { earliestMs: 5_000, latestMs: 5_000 });
+    // All alike: 30% / 24 of the median on each side.
+    assert.deepEqual(durations.window(KIND), { earliestMs: 4_938, latestMs: 5_063 });
     for (let k = 0; k < MAX_KINDS; k += 1) for (let i = 0; i < 3; i += 1) durations.record(`other@${k}`, 2_000);
     assert.equal(durations.window(KIND), undefined);
   });
@@ -77,6 +85,6 @@ describe('learned task durations', () => {
     assert.equal(durations.window('a'), undefined);
     for (const value of [1_000, 1_000, 1_000]) durations.record(KIND, value);
     await durations.flush();
-    assert.deepEqual(new TaskDurations({ file }).window(KIND), { earliestMs: 1_000, latestMs: 1_000 });
+    assert.deepEqual(new TaskDurations({ file }).window(KIND), { earliestMs: 900, latestMs: 1_100 });
   });
 });
