@@ -36,7 +36,7 @@ export interface FinishWindow {
 }
 
 /** Polls spent across the window: the detection lag is about half the window's width divided by this. */
-const POLLS_PER_WINDOW = 7;
+const POLLS_PER_WINDOW = 9;
 /** The check on the way to the window is worth a poll only when the window opens this late. */
 const CHECK_FROM_MS = 3_000;
 /** Past the window, each second adds this much to the wait (an outlier: the later, the less it matters). */
