@@ -75,7 +75,7 @@ function markdown(rows: Row[]): string {
     const cells = columns.map((client) => {
       const value = r.values[client];
       if (!value) return '';
-      const digits = value.median < 10 ? 1 : 0;
+      const digits = r.unit === '×' ? 2 : value.median < 10 ? 1 : 0;
       const ratio = r.ratios[client];
       const ratioText = ratio ? ` (${fmt(ratio.median, 2)}×${range(ratio, 2)})` : '';
       return `${fmt(value.median, digits)} ${r.unit}${ratioText}`;
