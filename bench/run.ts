@@ -5,7 +5,7 @@
  * Prints the tables (medians of repeats, min–max) and writes every figure as JSON.
  *
  * Run: `npm run bench` (full: 3 repeats, about a quarter of an hour), `npm run bench -- --quick` (1 repeat,
- * smaller curves, under 3 minutes); `-- --only latency,throughput` runs some sections; `-- --out file.json`.
+ * smaller curves, about 3.5 minutes on a shared 2-core machine); `-- --only latency,throughput` runs some sections; `-- --out file.json`.
  * Never part of `npm test`: benchmarks measure, tests do not time things.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
