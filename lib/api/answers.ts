@@ -85,6 +85,7 @@ export function pollOutcome(taskId: string, body: unknown): PollOutcome | undefi
           seed: numberOrUndefined(result.seed),
           duration:
             numberOrUndefined(result.duration) ?? (start !== undefined && end !== undefined ? end - start : undefined),
+          endTime: end,
           cost: numberOrUndefined(fields.cost),
         },
       };

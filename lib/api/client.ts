@@ -10,6 +10,7 @@ import { downloadError, networkError, serverError, submitOutcomeUnknownError } f
 import { text } from '../messages';
 import { creditBalance, pollOutcome, queued, submittedTask } from './answers';
 import { exchange, failureCode, type Answer, type BodyKind, type ExchangeRequest, type Session } from './exchange';
+import { RateGate } from './rate-gate';
 import type { ApiEndpoint } from './regions';
 import { fillRequestBody, type FillImages, type WebhookRequest } from './request-body';
 import { imageProblem } from './result-image';
@@ -37,6 +38,8 @@ export interface BflClientOptions {
   maxResultBytes?: number;
   /** Tests and benchmarks may pass their own; by default the client owns one Agent. */
   dispatcher?: Dispatcher;
+  /** The account's poll rate; by default the client keeps its own. */
+  rateGate?: RateGate;
 }
 
 export class BflClient {
@@ -44,8 +47,10 @@ export class BflClient {
   private readonly retry: RetryPolicy;
   private readonly maxResultBytes: number;
   private readonly ownsDispatcher: boolean;
+  private readonly rateGate: RateGate;
 
   constructor(options: BflClientOptions) {
+    this.rateGate = options.rateGate ?? new RateGate();
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
     this.ownsDispatcher = options.dispatcher === undefined;
@@ -64,14 +69,26 @@ export class BflClient {
   /**
    * Sends `request` until `interpret` calls an answer done, the retry policy gives up, or `signal` aborts (a
    * RequestAborted). `kind` `task`: the request is about a task that exists, retried as `taskRetries` says.
+   * `gate`: every attempt passes it first and tells it what the answer said about the account's rate.
    */
   private send<T, K extends BodyKind>(
     request: ExchangeRequest<K>,
     signal: AbortSignal,
     interpret: (answer: Answer<K>) => Attempt<T> | Promise<Attempt<T>>,
     kind: RequestKind = 'request',
+    gate?: RateGate,
   ): Promise<T> {
-    return withRetries(this.retry, signal, async () => interpret(await exchange(this.session, request, signal)), kind);
+    return withRetries(
+      this.retry,
+      signal,
+      async () => {
+        await gate?.pass(signal);
+        const answer = await exchange(this.session, request, signal);
+        if (answer.kind !== 'noAnswer') gate?.observe(answer.status, answer.headers);
+        return interpret(answer);
+      },
+      kind,
+    );
   }
 
   /**
@@ -148,6 +165,7 @@ export class BflClient {
         return { retry: serverError(answer.status, answer.body, 'polling', taskId, problem), unusable: true };
       },
       'task',
+      this.rateGate,
     );
   }
 

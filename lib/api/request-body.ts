@@ -14,6 +14,9 @@ export interface FillImages {
   image: Buffer;
   /** Absent for a model that takes no mask (expand). */
   mask?: Buffer;
+  /** The size of the picture the task makes, for the account to learn how long such tasks take. */
+  width?: number;
+  height?: number;
 }
 
 /** Where BFL announces the task's end: the receiver's URL for this task, and the secret it sends back. */

@@ -42,6 +42,8 @@ export interface ReadyResult {
   seed: number | undefined;
   /** Seconds BFL reports for the generation, when it does. */
   duration: number | undefined;
+  /** When BFL says the task finished: `result.end_time`, seconds since the epoch (BFL's clock). */
+  endTime: number | undefined;
   /** A top-level `cost` seen on Ready for some models. */
   cost: number | undefined;
 }

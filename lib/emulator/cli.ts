@@ -22,6 +22,7 @@ Options:
   --delivery-port N    port of the result delivery origin (default: a free one)
   --host H             loopback address to listen on (default 127.0.0.1)
   --processing-ms N    how long a task stays Pending before it completes (default 1500)
+  --processing-spread F  how much that varies per task, a fraction 0..1 (default 0; 0.1: ± 10%)
   --credits N          starting credits per key (default 1000)
   --key K              accept only this API key (repeat for several); default: any key of 8+ characters
   --fault-rate R       answer this share of requests (0..1) with a fault drawn from --faults (default 0)
@@ -69,6 +70,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
         'delivery-port': { type: 'string' },
         host: { type: 'string' },
         'processing-ms': { type: 'string' },
+        'processing-spread': { type: 'string' },
         credits: { type: 'string' },
         key: { type: 'string', multiple: true },
         'fault-rate': { type: 'string' },
@@ -92,6 +94,14 @@ export function parseCliArgs(argv: readonly string[]): CliArgs {
   };
   const processingMs = integer('processing-ms', values['processing-ms'], 0, 24 * 3600 * 1000);
   if (processingMs !== undefined) options.processingMs = processingMs;
+  const spread = values['processing-spread'];
+  if (spread !== undefined) {
+    const n = Number(spread);
+    if (spread.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+      throw new CliUsageError(`--processing-spread must be a number from 0 to 1, got "${spread}"`);
+    }
+    options.processingSpread = n;
+  }
   if (credits !== undefined) options.defaultCredits = credits;
   if (values.key && values.key.length > 0) {
     options.keys = {};

@@ -121,8 +121,10 @@ export class Endpoints {
       );
     }
 
+    const spread = config.processingSpread * (2 * Math.random() - 1);
+    const processingMs = Math.round(config.processingMs * (1 + spread));
     const scenario = scenarios.peek(
-      { processingMs: config.processingMs, cost: config.costs[model], webhook: config.webhook },
+      { processingMs, cost: config.costs[model], webhook: config.webhook },
       params.prompt,
     );
     const charge = scenario.cost ?? 0;

@@ -14,6 +14,7 @@ const LIST_PRICES: Readonly<Record<EmulatedModel, number>> = { fill: 5, finetune
 /** The options the running emulator reads, defaults applied. */
 export interface Config {
   processingMs: number;
+  processingSpread: number;
   deliveryTtlMs: number;
   maxActivePerKey: number;
   retryAfterSeconds: number;
@@ -68,6 +69,7 @@ export function parseOptions(options: EmulatorOptions): StartSettings {
   }
   const config: Config = {
     processingMs: nonNegative('processingMs', options.processingMs, 1500),
+    processingSpread: nonNegative('processingSpread', options.processingSpread, 0),
     deliveryTtlMs: nonNegative('deliveryTtlMs', options.deliveryTtlMs, 600_000),
     maxActivePerKey: nonNegative('maxActivePerKey', options.maxActivePerKey, 24),
     retryAfterSeconds: nonNegative('retryAfterSeconds', options.retryAfterSeconds, 1),
@@ -82,6 +84,7 @@ export function parseOptions(options: EmulatorOptions): StartSettings {
     restartMs: nonNegative('restartMs', options.restartMs, 500),
     log: options.log,
   };
+  if (config.processingSpread > 1) throw new RangeError('BflEmulator: processingSpread must be between 0 and 1');
   const defaultCredits = nonNegative('defaultCredits', options.defaultCredits, 1000);
   const ports = {
     api: port('port', options.port),

@@ -19,6 +19,11 @@ export interface EmulatorOptions {
   defaultCredits?: number;
   /** Time a task stays in progress before its terminal status, default 1500. */
   processingMs?: number;
+  /**
+   * How much that time varies from task to task, as a fraction (0..1, default 0): each task takes processingMs
+   * times a uniform draw from 1 - spread to 1 + spread, as real tasks vary.
+   */
+  processingSpread?: number;
   /** Signed delivery URL lifetime from completion, default 600_000 (10 min). */
   deliveryTtlMs?: number;
   /** Default 24 -> 429 beyond it. */

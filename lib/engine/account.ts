@@ -20,6 +20,7 @@ import { text } from '../messages';
 import type { TaskSlots } from './queue';
 import { FillService } from './service';
 import { SpendLedger } from './budget';
+import { DURATIONS_FILE, TaskDurations } from './durations';
 import { Journal, type JournalEntry } from './journal';
 import { leaseEmulator, runningLocalEmulator } from './local-emulator';
 import type { PollSchedule } from './schedule';
@@ -45,7 +46,7 @@ export interface AccountTuning {
   emulator?: EmulatorOptions;
   /**
    * A directory of this account's own (in the Node-RED user directory) for what must outlive the process:
-   * the journal of jobs in flight and today's spend. Undefined: kept in memory only.
+   * the journal of jobs in flight, today's spend, and how long its tasks take. Undefined: kept in memory only.
    */
   stateDir?: string;
   /** The journal's cap on disk space (default DEFAULT_JOURNAL_CAP_BYTES). */
@@ -139,6 +140,8 @@ export class Account {
   readonly journal: Journal | undefined;
   /** Where BFL announces this account's tasks' ends; undefined when webhookUrl is empty (polling only). */
   readonly webhooks: WebhookReceiver | undefined;
+  /** How long this account's tasks take, learned from them, so they are polled when they can be ready. */
+  readonly durations: TaskDurations;
   private readonly journalClaims = new Set<string>();
   private readonly servicePromise: Promise<FillService>;
   private releaseEmulator: (() => Promise<void>) | undefined;
@@ -169,6 +172,9 @@ export class Account {
       this.settings.webhookUrl !== undefined && tuning.webhookPath !== undefined && secret !== ''
         ? new WebhookReceiver({ url: `${this.settings.webhookUrl}${tuning.webhookPath}`, secret })
         : undefined;
+    this.durations = new TaskDurations({
+      file: tuning.stateDir === undefined ? undefined : join(tuning.stateDir, DURATIONS_FILE),
+    });
     const endpointPromise = this.endpointFor(region, tuning);
     this.servicePromise = endpointPromise.then(
       (endpoint) =>
@@ -182,6 +188,7 @@ export class Account {
           budget: this.spend,
           webhooks: this.webhooks,
           webhookFallbackMs: tuning.webhookFallbackMs,
+          durations: this.durations,
         }),
     );
     const { stateDir } = tuning;
@@ -269,6 +276,7 @@ export class Account {
     this.forget(service);
     this.webhooks?.close();
     await this.spend.flush();
+    await this.durations.flush();
     // The journal's first read makes its directory; nothing of this account may still touch the disk after close.
     await this.journal?.entries().catch(() => undefined);
     await this.releaseEmulator?.();

@@ -15,11 +15,11 @@
  *   burst of changes in one turn of the event loop is one write, and changes during a write make one more.
  * - Read once when a ledger is created; a missing, corrupt or truncated file means nothing spent today.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { budgetError } from '../errors';
+import { writeAtomically } from './state-file';
 
 /** A submit's share of today's spend, taken before the POST and settled once its cost is known. */
 export interface SpendReservation {
@@ -128,26 +128,6 @@ async function readAsync(file: string): Promise<ReadOutcome> {
 /** What the file says was spent on `day`: 0 when it is missing, unreadable or of another day. */
 function spentOn(outcome: ReadOutcome, day: string): number {
   return outcome.kind === 'read' && outcome.content.day === day ? outcome.content.spent : 0;
-}
-
-/** Writes `content` to a temp file beside `file`, flushes it to disk, and renames it over `file`. */
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const dir = dirname(file);
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(content, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw error;
-  }
 }
 
 /** One day's count, shared by every ledger of the same file in this process. */

@@ -7,7 +7,7 @@ import { queueFullError } from '../errors';
 import { resolveExpandSettings } from '../expand-settings';
 import type { MessageFallbacks, RawExpandInputs } from '../fields';
 import { planExpand, type ExpandGeometry, type ImageLimits } from '../image';
-import { runPlanned, type JobJournal } from './fill';
+import { prepareInTurn, runPlanned, type JobJournal } from './fill';
 import type { PhaseListener } from './phases';
 import type { FillResult, FillService } from './service';
 
@@ -33,15 +33,22 @@ export async function expand(
   imageLimits?: ImageLimits,
 ): Promise<ExpandOutcome> {
   const settings = resolveExpandSettings(request.inputs, request.fallbacks);
-  if (!service.slots.hasRoom) throw queueFullError(service.slots.maxWaiting);
+  if (!service.slots.hasRoomAfter(service.arrivals.inLine)) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
-  const planned = await planExpand(request.image, settings.layout, settings.options, imageLimits);
+  const planned = await prepareInTurn(service, signal, () =>
+    planExpand(request.image, settings.layout, settings.options, imageLimits),
+  );
+  const { sides } = planned;
   const parameters = { ...settings.parameters, modelFields: planned.sides };
   return runPlanned(
     service,
     {
       settings: { parameters, timeoutMs: settings.timeoutMs },
-      images: { image: planned.images.image },
+      images: {
+        image: planned.images.image,
+        width: planned.images.width + sides.left + sides.right,
+        height: planned.images.height + sides.top + sides.bottom,
+      },
       geometry: planned.geometry,
     },
     request.journal,

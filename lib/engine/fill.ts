@@ -3,7 +3,7 @@
  * shapes or pixels, crop, scale) -> job run -> result composed back into the original. Validation and image
  * preparation both happen before anything is queued or submitted, so bad input costs nothing.
  */
-import { cancelledError, queueFullError } from '../errors';
+import { BflError, cancelledError, queueFullError } from '../errors';
 import {
   composeJobResult,
   geometryMaskPng,
@@ -67,10 +67,38 @@ export async function fill(
 ): Promise<FillOutcome> {
   const settings = resolveFillSettings(request.inputs, request.fallbacks);
   // A burst of messages must not decode dozens of big images only to be refused by a full queue.
-  if (!service.slots.hasRoom) throw queueFullError(service.slots.maxWaiting);
+  if (!service.slots.hasRoomAfter(service.arrivals.inLine)) throw queueFullError(service.slots.maxWaiting);
   onPhase({ phase: 'preparing' });
-  const { images, geometry } = await planInputs(request.image, request.mask, settings.imageOptions, imageLimits);
+  const { images, geometry } = await prepareInTurn(service, signal, () =>
+    planInputs(request.image, request.mask, settings.imageOptions, imageLimits),
+  );
   return runPlanned(service, { settings, images, geometry }, request.journal, signal, onPhase);
+}
+
+/**
+ * Prepares a message's images in its turn: messages enter the queue in the order they arrived, whichever
+ * finishes preparing first, and only a few prepare at once (FillService.arrivals).
+ */
+export async function prepareInTurn<T>(
+  service: FillService,
+  signal: AbortSignal,
+  prepare: () => Promise<T>,
+): Promise<T> {
+  const turn = service.arrivals.arrive(signal);
+  try {
+    await turn.mayPrepare;
+    const prepared = await prepare();
+    await turn.mayEnter;
+    return prepared;
+  } catch (error) {
+    // Closed while waiting for its turn: nothing was submitted.
+    if (!signal.aborted) throw error;
+    const reason: unknown = signal.reason;
+    throw reason instanceof BflError ? reason : cancelledError(undefined, 'before-submit');
+  } finally {
+    // The job enters the queue in this same turn (service.run takes its place synchronously), before any later one.
+    turn.leave();
+  }
 }
 
 /**

@@ -31,7 +31,12 @@ export class TaskSlots {
 
   /** False when a job arriving now would be refused: lets callers skip costly preparation. */
   get hasRoom(): boolean {
-    return this.activeCount < this.limit || this.waiters.length < this.maxWaiting;
+    return this.hasRoomAfter(0);
+  }
+
+  /** Whether a job would find room behind `ahead` jobs that are on their way to the queue. */
+  hasRoomAfter(ahead: number): boolean {
+    return this.activeCount + this.waiters.length + ahead < this.limit + this.maxWaiting;
   }
 
   /** Resolves with a release function once a slot is free; rejects with the signal's reason if aborted first. */
@@ -99,5 +104,88 @@ export class TaskSlots {
     const next = this.activeCount <= this.limit ? this.waiters.shift() : undefined;
     if (next) next.grant(this.releaser());
     else this.activeCount -= 1;
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts; no listener is left behind. */
+function orAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
+/** A message's place in line, taken when it arrives, before its images are prepared. */
+export interface ArrivalTurn {
+  /** Resolves when the message may start preparing its images (few prepare at once); rejects on abort. */
+  readonly mayPrepare: Promise<void>;
+  /** Resolves when every message that arrived earlier has entered the queue or ended; rejects on abort. */
+  readonly mayEnter: Promise<void>;
+  /** This message enters the queue now (call TaskSlots.acquire in the same turn) or has ended. */
+  leave(): void;
+}
+
+/**
+ * Keeps the order in which messages arrived from arrival to the queue: preparing images takes a different time
+ * for each, so without this a burst would be submitted in the order its preparations happened to finish. Few
+ * prepare at once, so the first of a burst is submitted soon and a small device decodes few images at a time.
+ */
+export class ArrivalOrder {
+  private preparing = 0;
+  private readonly waitingToPrepare: (() => void)[] = [];
+  private lastLeft: Promise<void> = Promise.resolve();
+  private inLineCount = 0;
+
+  constructor(readonly preparingAtOnce: number) {}
+
+  /** Messages that arrived and have not entered the queue or ended yet. */
+  get inLine(): number {
+    return this.inLineCount;
+  }
+
+  /** Takes the next place in line; `signal` ends the waits (the message ends, and leaves its place). */
+  arrive(signal: AbortSignal): ArrivalTurn {
+    this.inLineCount += 1;
+    const mayEnter = this.lastLeft;
+    let left!: () => void;
+    this.lastLeft = new Promise<void>((resolve) => (left = resolve));
+    let holdsPlace = false;
+    let grant: (() => void) | undefined;
+    let mayPrepare: Promise<void>;
+    if (this.preparing < this.preparingAtOnce) {
+      this.preparing += 1;
+      holdsPlace = true;
+      mayPrepare = Promise.resolve();
+    } else {
+      mayPrepare = new Promise<void>((resolve) => {
+        grant = () => {
+          holdsPlace = true;
+          resolve();
+        };
+        this.waitingToPrepare.push(grant);
+      });
+    }
+    let gone = false;
+    return {
+      mayPrepare: orAborted(mayPrepare, signal),
+      mayEnter: orAborted(mayEnter, signal),
+      leave: () => {
+        if (gone) return;
+        gone = true;
+        this.inLineCount -= 1;
+        if (holdsPlace) this.preparing -= 1;
+        else if (grant) this.waitingToPrepare.splice(this.waitingToPrepare.indexOf(grant), 1);
+        while (this.preparing < this.preparingAtOnce && this.waitingToPrepare.length > 0) {
+          this.preparing += 1;
+          this.waitingToPrepare.shift()!();
+        }
+        left();
+      },
+    };
   }
 }

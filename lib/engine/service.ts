@@ -12,11 +12,13 @@ import type { FillImages } from '../api/request-body';
 import { modelOf } from '../api/models';
 import { text } from '../messages';
 import type { PhaseListener } from './phases';
-import { DEFAULT_POLL_SCHEDULE, expectedFinishMs, nextPollDelay, type PollSchedule } from './schedule';
+import { CompletionWatch } from './completion-watch';
+import { webhookOrPolling } from './completion';
+import { taskKind, type TaskDurations } from './durations';
+import { DEFAULT_POLL_SCHEDULE, expectedFinishMs, type PollSchedule } from './schedule';
 import type { SpendGate } from './budget';
 import { JobScope } from './deadline';
-import { TaskSlots } from './queue';
-import { webhookOrPolling } from './completion';
+import { ArrivalOrder, TaskSlots } from './queue';
 import type { WebhookExpectation, WebhookReceiver } from './webhooks';
 
 /** What the flow gets in msg.bfl. */
@@ -57,6 +59,18 @@ export interface FillServiceOptions {
   webhooks?: WebhookReceiver;
   /** How long after its submit a job waits for its webhook before it polls (default: expected finish + margin). */
   webhookFallbackMs?: number;
+  /** How long the account's tasks take, learned as they finish; it shapes when they are polled. */
+  durations?: TaskDurations;
+}
+
+/** How a task is followed to Ready: from when, as what kind (for the durations learned), first poll when. */
+interface Follow {
+  /** When the submit was answered: BFL's clock for the task starts about then. */
+  acceptedAt: number;
+  /** Undefined: nothing is learned from this task (a resumed one, whose images are gone). */
+  kind: string | undefined;
+  /** Undefined: the schedule decides; a resumed task is polled at once (0). */
+  firstWaitMs?: number;
 }
 
 /** Past the task's expected finish, how long a webhook may be late before the job polls after all. */
@@ -90,28 +104,35 @@ function createdNoTask(error: unknown, signal: AbortSignal): boolean {
 }
 
 export const DEFAULT_MAX_QUEUED = 100;
+/** Messages preparing their images at once: a small device decodes few big images at a time. */
+const PREPARING_AT_ONCE = 2;
 /** How often an expired delivery URL is exchanged for a fresh one before giving up. */
 const MAX_DELIVERY_REFRESHES = 2;
 
 export class FillService {
   readonly slots: TaskSlots;
+  /** The order messages arrived in, kept until they enter the queue (see ArrivalOrder). */
+  readonly arrivals = new ArrivalOrder(PREPARING_AT_ONCE);
   private readonly client: BflClient;
   private readonly pollSchedule: PollSchedule;
   private readonly budget: SpendGate | undefined;
   private readonly endpoint: ApiEndpoint;
   private readonly webhooks: WebhookReceiver | undefined;
-  private readonly webhookFallbackMs: number;
+  /** Set in settings.js: the whole wait for a webhook; else it comes from the task's expected finish. */
+  private readonly webhookFallbackMs: number | undefined;
+  private readonly durations: TaskDurations | undefined;
   private readonly running = new Set<Promise<void>>();
   private closed = false;
 
   constructor(options: FillServiceOptions) {
     this.client = new BflClient({ endpoint: options.endpoint, apiKey: options.apiKey, retry: options.retry });
     this.budget = options.budget;
+    this.durations = options.durations;
     this.slots = new TaskSlots(options.maxConcurrent, options.maxQueued ?? DEFAULT_MAX_QUEUED);
     this.pollSchedule = { ...DEFAULT_POLL_SCHEDULE, ...options.pollSchedule };
     this.endpoint = options.endpoint;
     this.webhooks = options.webhooks;
-    this.webhookFallbackMs = options.webhookFallbackMs ?? expectedFinishMs(this.pollSchedule) + WEBHOOK_MARGIN_MS;
+    this.webhookFallbackMs = options.webhookFallbackMs;
   }
 
   /**
@@ -161,8 +182,14 @@ export class FillService {
         // Before the submit: BFL may announce a quick task's end before its answer to the submit arrives.
         expectation = this.webhooks?.expect();
         task = await this.submit(job, scope.signal, onPhase, hooks, expectation);
+        const acceptedAt = Date.now();
         await hooks.onSubmitted?.(task, submittedAt);
-        ready = await this.awaitReady(task, scope.signal, onPhase, submittedAt, undefined, expectation);
+        const { width, height } = job.images;
+        const kind =
+          width === undefined || height === undefined
+            ? undefined
+            : taskKind(modelOf(job.parameters.model).id, width, height);
+        ready = await this.awaitReady(task, scope.signal, onPhase, submittedAt, { acceptedAt, kind }, expectation);
       } finally {
         // BFL counts a task as active until it is terminal; the download does not hold a slot.
         release();
@@ -192,7 +219,8 @@ export class FillService {
       try {
         scope.startDeadline(job.timeoutMs);
         expectation?.forTask(task.id);
-        ready = await this.awaitReady(task, scope.signal, onPhase, job.submittedAt, 0, expectation);
+        const follow = { acceptedAt: job.submittedAt, kind: undefined, firstWaitMs: 0 };
+        ready = await this.awaitReady(task, scope.signal, onPhase, job.submittedAt, follow, expectation);
       } finally {
         release();
       }
@@ -238,20 +266,31 @@ export class FillService {
     signal: AbortSignal,
     onPhase: PhaseListener,
     startedAt: number,
-    firstWaitMs: number | undefined,
+    follow: Follow,
     expectation: WebhookExpectation | undefined,
   ): Promise<ReadyResult> {
-    if (!expectation) return this.pollUntilReady(task, signal, onPhase, startedAt, firstWaitMs);
+    if (!expectation) return this.pollUntilReady(task, signal, onPhase, startedAt, follow);
     return webhookOrPolling(
       {
         expectation,
         endpoint: this.endpoint,
-        waitMs: firstWaitMs ?? Math.max(0, startedAt + this.webhookFallbackMs - Date.now()),
-        poll: (pollSignal) => this.pollUntilReady(task, pollSignal, onPhase, startedAt, 0),
+        waitMs: follow.firstWaitMs ?? Math.max(0, this.webhookDeadline(follow, startedAt) - Date.now()),
+        poll: (pollSignal) => this.pollUntilReady(task, pollSignal, onPhase, startedAt, { ...follow, firstWaitMs: 0 }),
         onWaiting: () => onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined, webhook: true }),
       },
       signal,
     );
+  }
+
+  /**
+   * When a job stops waiting for its webhook and polls: the late edge of the finish window the account learned
+   * for such tasks (else the schedule's expected finish) plus a margin, unless settings.js sets the whole wait.
+   */
+  private webhookDeadline(follow: Follow, startedAt: number): number {
+    if (this.webhookFallbackMs !== undefined) return startedAt + this.webhookFallbackMs;
+    const learned = follow.kind === undefined ? undefined : this.durations?.window(follow.kind);
+    const finishMs = learned?.latestMs ?? expectedFinishMs(this.pollSchedule);
+    return follow.acceptedAt + finishMs + WEBHOOK_MARGIN_MS;
   }
 
   private async finish(
@@ -279,21 +318,27 @@ export class FillService {
     return run;
   }
 
-  /** `firstWaitMs`: undefined waits by the schedule; a resumed task is polled at once (0). */
+  /** Polls on the account's schedule (./schedule) until Ready, and learns how long the task took. */
   private async pollUntilReady(
     task: SubmittedTask,
     signal: AbortSignal,
     onPhase: PhaseListener,
     startedAt: number,
-    firstWaitMs?: number,
+    follow: Follow,
   ): Promise<ReadyResult> {
     onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined });
+    const learned = follow.kind === undefined ? undefined : this.durations?.window(follow.kind);
+    const watch = new CompletionWatch(this.pollSchedule, learned, follow.acceptedAt);
     for (let first = true; ; first = false) {
-      const wait =
-        first && firstWaitMs !== undefined ? firstWaitMs : nextPollDelay(this.pollSchedule, Date.now() - startedAt);
+      const wait = first && follow.firstWaitMs !== undefined ? follow.firstWaitMs : watch.nextDelay();
       await sleep(wait, undefined, { signal });
+      watch.polling();
       const outcome = await this.client.poll(task.id, task.pollingUrl, signal);
-      if (outcome.kind === 'ready') return outcome.result;
+      if (outcome.kind === 'ready') {
+        if (follow.kind !== undefined) this.durations?.record(follow.kind, watch.duration(outcome.result.endTime));
+        return outcome.result;
+      }
+      watch.inProgress(outcome.state.progress);
       onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: outcome.state.progress });
     }
   }

@@ -24,6 +24,8 @@ describe('emulator: CLI argument parsing', () => {
       '::1',
       '--processing-ms',
       '250',
+      '--processing-spread',
+      '0.1',
       '--credits',
       '50',
       '--key',
@@ -39,6 +41,7 @@ describe('emulator: CLI argument parsing', () => {
       clusterPort: 4001,
       deliveryPort: 4002,
       processingMs: 250,
+      processingSpread: 0.1,
       defaultCredits: 50,
       keys: { bfl_key_one: 50, bfl_key_two: 50 },
     });
@@ -50,13 +53,23 @@ describe('emulator: CLI argument parsing', () => {
     assert.throws(() => parseCliArgs(['--port', 'eighty']), CliUsageError);
     assert.throws(() => parseCliArgs(['--port', '70000']), CliUsageError);
     assert.throws(() => parseCliArgs(['--processing-ms', '-5']), CliUsageError);
+    assert.throws(() => parseCliArgs(['--processing-spread', '1.5']), CliUsageError);
     assert.throws(() => parseCliArgs(['--key', 'short']), CliUsageError);
     assert.throws(() => parseCliArgs(['--bogus']), CliUsageError);
     assert.throws(() => parseCliArgs(['positional']), CliUsageError);
   });
 
   it('documents every option in the usage text', () => {
-    for (const option of ['--port', '--host', '--processing-ms', '--credits', '--key', '--help', '[emulate:stuck]']) {
+    for (const option of [
+      '--port',
+      '--host',
+      '--processing-ms',
+      '--processing-spread',
+      '--credits',
+      '--key',
+      '--help',
+      '[emulate:stuck]',
+    ]) {
       assert.ok(USAGE.includes(option), option);
     }
     for (const option of ['--fault-rate', '--faults', '--seed', '--stall-ms', '--restart-ms', '[emulate:fault=']) {

@@ -186,3 +186,22 @@ describe('emulator: task outcomes', () => {
     assert.ok(ready.completedAt !== null && ready.completedAt >= ready.submittedAt);
   });
 });
+
+describe('emulator: processing time that varies per task', () => {
+  it('gives each task a time within processingSpread of processingMs', async () => {
+    const emu = await startEmulator({ processingMs: 200, processingSpread: 0.5 });
+    try {
+      const ids = await Promise.all([1, 2, 3, 4, 5, 6].map(async () => (await submitOk(emu, await basicBody())).id));
+      const done = await Promise.all(ids.map((id) => emu.waitForTask((t) => t.id === id && t.completedAt !== null)));
+      const times = done.map((t) => t.completedAt! - t.submittedAt);
+      for (const ms of times) assert.ok(ms >= 100 && ms < 400, `${ms} ms`);
+      assert.ok(new Set(times).size > 1, 'every task took the same time');
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('refuses a spread beyond 1', async () => {
+    await assert.rejects(startEmulator({ processingSpread: 1.5 }), RangeError);
+  });
+});

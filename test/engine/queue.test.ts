@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { TaskSlots } from '../../lib/engine/queue';
+import { ArrivalOrder, TaskSlots } from '../../lib/engine/queue';
 
 describe('task slots', () => {
   it('grants up to the limit at once and queues the rest in order', async () => {
@@ -104,5 +104,78 @@ describe('task slots: a redeployed account', () => {
     release();
     assert.equal(third.active, 0);
     assert.equal(second.active, 0);
+  });
+});
+
+describe('arrival order', () => {
+  it('lets messages enter the queue in the order they arrived, whenever their preparation ends', async () => {
+    const arrivals = new ArrivalOrder(3);
+    const signal = new AbortController().signal;
+    const entered: number[] = [];
+    const finishes = [30, 5, 15];
+    await Promise.all(
+      finishes.map(async (ms, index) => {
+        const turn = arrivals.arrive(signal);
+        try {
+          await turn.mayPrepare;
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          await turn.mayEnter;
+        } finally {
+          turn.leave();
+        }
+        entered.push(index);
+      }),
+    );
+    assert.deepEqual(entered, [0, 1, 2]);
+    assert.equal(arrivals.inLine, 0);
+  });
+
+  it('lets few prepare at once, the earliest first', async () => {
+    const arrivals = new ArrivalOrder(1);
+    const signal = new AbortController().signal;
+    const first = arrivals.arrive(signal);
+    const second = arrivals.arrive(signal);
+    let secondMayPrepare = false;
+    void second.mayPrepare.then(() => (secondMayPrepare = true));
+    await first.mayPrepare;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(secondMayPrepare, false);
+    assert.equal(arrivals.inLine, 2);
+    first.leave();
+    await second.mayPrepare;
+    second.leave();
+    assert.equal(arrivals.inLine, 0);
+    const third = arrivals.arrive(signal);
+    await third.mayPrepare;
+    third.leave();
+  });
+
+  it('lets the next message go on when one ends before it enters the queue', async () => {
+    const arrivals = new ArrivalOrder(1);
+    const signal = new AbortController().signal;
+    const failing = arrivals.arrive(signal);
+    const next = arrivals.arrive(signal);
+    failing.leave();
+    failing.leave();
+    await next.mayPrepare;
+    await next.mayEnter;
+    next.leave();
+    assert.equal(arrivals.inLine, 0);
+  });
+
+  it('stops waiting for its turn when the message ends, and lets the next go on', async () => {
+    const arrivals = new ArrivalOrder(1);
+    const first = arrivals.arrive(new AbortController().signal);
+    const controller = new AbortController();
+    const closed = arrivals.arrive(controller.signal);
+    const last = arrivals.arrive(new AbortController().signal);
+    controller.abort(new Error('closed'));
+    await assert.rejects(closed.mayPrepare, /closed/);
+    closed.leave();
+    first.leave();
+    await last.mayPrepare;
+    await last.mayEnter;
+    last.leave();
+    assert.equal(arrivals.inLine, 0);
   });
 });

@@ -28,7 +28,7 @@ export function fastService(emulator: BflEmulator, options: Partial<FillServiceO
     apiKey: TEST_KEY,
     maxConcurrent: 24,
     retry: { baseDelayMs: 5, maxDelayMs: 20 },
-    pollSchedule: { initialMs: 10, maxMs: 20 },
+    pollSchedule: { initialMs: 10, maxMs: 20, minIntervalMs: 10 },
     ...options,
   });
 }
