@@ -8,17 +8,26 @@
  * BROWSER_TEST_CHROMIUM=/path/to/chromium overrides /usr/bin/chromium (apt-get install chromium).
  */
 import { strict as assert } from 'node:assert';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { CONFIG_FIELDS, EXPAND_FIELDS, FILL_FIELDS } from '../../lib/fields';
-import { PACKAGE, repoRoot, startPackedNodeRed, type PackedNodeRed } from '../pack/packed-node-red';
-import { showSidebar } from './support';
+import { PACKAGE, startPackedNodeRed, type PackedNodeRed } from '../pack/packed-node-red';
+import {
+  ARTIFACTS,
+  CHROMIUM,
+  canvasNode,
+  editorLoaded,
+  importFlow,
+  newId,
+  openDialog,
+  showSidebar,
+  showTab,
+  squash as text,
+} from './support';
 
-const CHROMIUM = process.env.BROWSER_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -28,7 +37,6 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const ARTIFACTS = join(repoRoot, 'test-artifacts');
 const API_KEY = 'bfl_test_secret_key_123';
 /** How long one step (a click, an element to appear) may take before the test fails. */
 const STEP_TIMEOUT_MS = 15_000;
@@ -51,15 +59,6 @@ interface EditorWindow {
 }
 
 type Catalog = Record<string, Record<string, unknown>>;
-
-function text(value: unknown): string {
-  return String(value).replace(/\s+/g, ' ').trim();
-}
-
-/** A random node id in Node-RED's form, so imported flows never clash with what earlier tests deployed. */
-function newId(): string {
-  return randomBytes(8).toString('hex');
-}
 
 describe('the editor in a real browser (Chromium) with the packed package', function () {
   let packed: PackedNodeRed | undefined;
@@ -139,36 +138,8 @@ describe('the editor in a real browser (Chromium) with the packed package', func
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(packed!.nodeRed.url, { timeout: 30_000 });
-    // Loaded: the node types and the flows are in, and the loading screen is gone.
-    await page.waitForFunction(
-      () => {
-        const page = globalThis as unknown as EditorWindow;
-        return (
-          !!page.RED?.workspaces?.active() &&
-          !!page.RED.nodes.getType('bfl-fill') &&
-          !page.document.querySelector('#red-ui-loader')
-        );
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
+    await editorLoaded(page);
     return page;
-  }
-
-  /** Menu > Import, paste the flow, Import: as a user would. The flow must contain its own tab. */
-  async function importFlow(page: Page, flow: object[]): Promise<void> {
-    await page.locator('#red-ui-header-button-sidemenu').click();
-    await page.locator('#menu-item-import').click();
-    const json = page.locator('#red-ui-clipboard-dialog-import-text');
-    await json.fill(JSON.stringify(flow));
-    await json.press('End'); // the dialog checks the JSON on a key press
-    await page.locator('#red-ui-clipboard-dialog-ok').click();
-    await page.locator('#red-ui-clipboard-dialog').waitFor({ state: 'hidden' });
-    // "Imported: ..." - click it away, as it would cover the dialogs in the screenshots.
-    const notice = page.locator('.red-ui-notification');
-    await notice.first().waitFor();
-    await notice.first().click();
-    await notice.first().waitFor({ state: 'detached' });
   }
 
   /** A flow of its own tab with a bfl-fill node (or `type`; and, when `config` is given, that bfl-config node). */
@@ -193,18 +164,6 @@ describe('the editor in a real browser (Chromium) with the packed package', func
       ...(configNode ? [configNode] : []),
     ];
     return { tab, fill, config: configNode?.id, flow };
-  }
-
-  async function showTab(page: Page, tab: string): Promise<void> {
-    await page.locator(`#red-ui-workspace-tabs a[href="#${tab}"]`).click();
-  }
-
-  const canvasNode = (page: Page, id: string): Locator => page.locator(`#red-ui-workspace-chart g[id="${id}"]`);
-
-  /** Double-clicks a node on the canvas and waits for its edit dialog. */
-  async function openDialog(page: Page, id: string): Promise<void> {
-    await canvasNode(page, id).dblclick();
-    await page.locator('#node-dialog-ok').waitFor();
   }
 
   /** The text box a user types into: the TypedInput's own input for a TypedInput field, else the field. */
