@@ -254,40 +254,7 @@ function bflDialogKit(type, FIELDS) {
     editingId = null;
   }
 
-  /**
-   * What Node-RED shows of a job node in the palette and the workspace, from its catalog; merged into its
-   * registration, with `defaults` and `icon` beside it.
-   */
-  function registration(settings) {
-    var definition = {
-      category: 'function',
-      color: '#A6BBCF',
-      inputs: 1,
-      outputs: 1,
-      paletteLabel: function () {
-        return this._(type + '.paletteLabel');
-      },
-      label: function () {
-        return this.name || this._(type + '.defaultName');
-      },
-      labelStyle: function () {
-        return this.name ? 'node_label_italic' : '';
-      },
-      inputLabels: function () {
-        return this._(type + '.inputLabel');
-      },
-      outputLabels: function () {
-        return this._(type + '.outputLabel');
-      },
-    };
-    Object.keys(settings).forEach(function (key) {
-      definition[key] = settings[key];
-    });
-    return definition;
-  }
-
   return {
-    registration: registration,
     t: t,
     shared: shared,
     message: message,
