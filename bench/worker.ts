@@ -27,7 +27,7 @@ export interface WorkerPlan {
   maskPath: string;
   pasteBack?: boolean;
   count?: number;
-  /** Jobs run before the measured ones, one at a time: an account that has run before knows its tasks. */
+  /** Jobs run before the measured ones, all at once: an account that has run before knows its tasks. */
   warmup?: number;
   maxConcurrent?: number;
   startAt?: number;
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     stateDir,
   });
   const input = { image, mask, prompt: 'bench', pasteBack: plan.pasteBack ?? true };
-  for (let i = 0; i < (plan.warmup ?? 0); i += 1) await client.run(input);
+  await Promise.all(Array.from({ length: plan.warmup ?? 0 }, () => client.run(input)));
   const traffic = new Traffic();
   if (plan.startAt !== undefined) await sleep(Math.max(0, plan.startAt - Date.now()));
   const histogram = monitorEventLoopDelay({ resolution: 5 });

@@ -120,17 +120,26 @@ async function readBytes(body: ResponseBody, headers: ResponseHeaders, limit: nu
     await body.dump();
     throw new BodyTooLargeError(limit);
   }
+  // With a declared length the bytes go straight into place: no second copy of a big image at the end.
+  let whole = Number.isSafeInteger(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : undefined;
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of body) {
     const buffer = chunk as Buffer;
-    length += buffer.length;
-    if (length > limit) {
+    if (length + buffer.length > limit) {
       body.destroy();
       throw new BodyTooLargeError(limit);
     }
-    chunks.push(buffer);
+    if (whole && length + buffer.length <= whole.length) buffer.copy(whole, length);
+    else {
+      // More than declared (undici refuses that, but a body is not trusted): kept as it came from here on.
+      if (whole) chunks.push(whole.subarray(0, length));
+      whole = undefined;
+      chunks.push(buffer);
+    }
+    length += buffer.length;
   }
+  if (whole) return length === whole.length ? whole : whole.subarray(0, length);
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
 }
 

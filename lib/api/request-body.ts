@@ -4,11 +4,17 @@
  * chunks instead, with an exact Content-Length computed up front.
  */
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { modelOf, modelRequestFields } from './models';
 import type { FillParameters } from './types';
 
 /** Bytes of input per base64 chunk: a multiple of 3 so chunks concatenate into valid base64. */
 const CHUNK_INPUT_BYTES = 3 * 16 * 1024;
+/**
+ * On loopback or a fast link the socket takes every chunk at once, so without a break the whole body would be
+ * encoded in one turn of the event loop (about 80 ms for a 12 MP PNG): other flows get a turn this often.
+ */
+const TURN_MS = 4;
 
 export interface FillImages {
   image: Buffer;
@@ -88,13 +94,23 @@ export function fillRequestBody(
     contentLength,
     chunks: (onStart) =>
       Readable.from(
-        (function* () {
+        (async function* () {
           onStart?.();
+          let turnStart = performance.now();
+          // Breaks for other flows between chunks of base64: raw parts pass as they are.
+          const sliced = async function* (chunks: Iterable<Buffer>) {
+            for (const chunk of chunks) {
+              yield chunk;
+              if (performance.now() - turnStart < TURN_MS) continue;
+              await nextTurn();
+              turnStart = performance.now();
+            }
+          };
           yield Buffer.from(head);
-          yield* base64Chunks(images.image);
+          yield* sliced(base64Chunks(images.image));
           if (mask) {
             yield Buffer.from(middle);
-            yield* base64Chunks(mask);
+            yield* sliced(base64Chunks(mask));
           }
           yield Buffer.from(tail);
         })(),

@@ -24,7 +24,11 @@ interface TaskState {
   details: Record<string, unknown> | null;
   webhookUrl: string | null;
   webhookSecret: string | null;
+  /** The result image, made while the task processes, so it is Ready after processingMs and not later. */
+  output: Promise<OutputMade> | null;
 }
+
+type OutputMade = { image: Buffer } | { failure: string };
 
 /** BFL's ResultResponse: always these six keys. */
 export interface ResultBody {
@@ -127,6 +131,7 @@ export class TaskLifecycle {
       details: null,
       webhookUrl: params.webhookUrl,
       webhookSecret: params.webhookSecret,
+      output: null,
     };
     this.accounts.add(key, -charge);
     this.tasks.set(task.id, task);
@@ -143,6 +148,13 @@ export class TaskLifecycle {
       case 'stuck':
         break;
       default:
+        if (scenario.outcome === 'ready') {
+          // sharp does the work off the event loop; a failure is kept and becomes the task's Error at its end.
+          state.output = composeOutput(task).then(
+            (image) => ({ image }),
+            (err: unknown) => ({ failure: err instanceof Error ? err.message : String(err) }),
+          );
+        }
         state.timer = setTimeout(() => void this.finishProcessing(state), scenario.processingMs);
         state.timer.unref();
     }
@@ -236,16 +248,16 @@ export class TaskLifecycle {
       default:
         break;
     }
-    let output: Buffer;
-    try {
-      // The image is made when the task completes, off the submit path; sharp does the work off the event loop.
-      output = await composeOutput(task);
-    } catch (err) {
-      if (!this.live(state)) return;
-      const reason = err instanceof Error ? err.message : String(err);
-      return this.complete(state, STATUS.error, { message: `The emulator could not produce the image: ${reason}` });
-    }
+    if (!state.output) return;
+    const made = await state.output;
+    state.output = null;
     if (!this.live(state)) return;
+    if ('failure' in made) {
+      return this.complete(state, STATUS.error, {
+        message: `The emulator could not produce the image: ${made.failure}`,
+      });
+    }
+    const output = made.image;
     const completedAt = Date.now();
     const path = blobPath(completedAt, task.outputFormat);
     this.blobs.set(path, makeBlob(output, task.outputFormat, completedAt));

@@ -82,7 +82,8 @@ describe('polling that adapts to the account’s tasks', function () {
       kinds: Record<string, number[]>;
     };
     assert.equal(kept.kinds[KIND]?.length, 3);
-    for (const ms of kept.kinds[KIND]!) assert.ok(ms >= 1_500, `learned ${ms} ms for a 1.5 s task`);
+    // From the submit's answer, which comes a moment after BFL's clock for the task starts.
+    for (const ms of kept.kinds[KIND]!) assert.ok(ms >= 1_400 && ms < 3_000, `learned ${ms} ms for a 1.5 s task`);
     const second = new Account(settings, tuning);
     try {
       assert.ok(second.durations.window(KIND));
