@@ -4,8 +4,9 @@
  * image (memory and event loop), throughput, the size and queue curves, and several processes on one key.
  * Prints the tables (medians of repeats, min–max) and writes every figure as JSON.
  *
- * Run: `npm run bench` (full: 3 repeats, about a quarter of an hour), `npm run bench -- --quick` (1 repeat,
- * smaller curves, about 3.5 minutes on a shared 2-core machine); `-- --only latency,throughput` runs some sections; `-- --out file.json`.
+ * Run: `npm run bench` (full: 3 repeats, about 11 minutes on a 2-core machine), `npm run bench -- --quick`
+ * (1 repeat, smaller curves, about 2.5 minutes); `-- --only latency,throughput` runs some sections;
+ * `-- --out file.json`.
  * Never part of `npm test`: benchmarks measure, tests do not time things.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -224,7 +225,8 @@ async function curves(dir: string, extra: Record<string, unknown>): Promise<stri
 
 async function scaleOut(dir: string, extra: Record<string, unknown>): Promise<string> {
   const inputs = await writeInputs(dir, 0.05);
-  const perProcess = quick ? 50 : 100;
+  // The same case in a quick run: with fewer messages the last round's fixed costs weigh more.
+  const perProcess = 100;
   const runs = [];
   for (let run = 0; run < REPEATS; run += 1) {
     runs.push(await scaleOutRun(inputs, { perProcess, processingMs: 2_000, run }));
