@@ -10,17 +10,15 @@
  *
  * Run: `npm run bench` (after `npm install`); `npm run bench -- --quick` uses a 3 MP image instead.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import sharp from 'sharp';
 import { emulatorEndpoint } from '../lib/api/regions';
 import { fill } from '../lib/engine/fill';
 import { FillService } from '../lib/engine/service';
 import { resolveImageOptions } from '../lib/fields';
 import { planInputs } from '../lib/image';
+import { startEmulatorProcess } from './support/emulator-process';
+import { boxMaskPng, photoLikePng } from './support/inputs';
 
 const USAGE = 'usage: tsx bench/event-loop.ts [--quick]';
 const KEY = 'bfl_bench_key_0001';
@@ -38,52 +36,6 @@ const { quick } = parseArguments(process.argv.slice(2));
 const WIDTH = quick ? 2000 : 4000;
 const HEIGHT = quick ? 1500 : 3000;
 
-async function photoLike(): Promise<Buffer> {
-  // Noise compresses badly, like a real photo, so the PNG is realistically large.
-  return sharp({
-    create: {
-      width: WIDTH,
-      height: HEIGHT,
-      channels: 3,
-      background: '#6080a0',
-      noise: { type: 'gaussian', mean: 128, sigma: 40 },
-    },
-  })
-    .png({ compressionLevel: 1 })
-    .toBuffer();
-}
-
-async function maskFor(): Promise<Buffer> {
-  const box = Buffer.from(
-    `<svg width="${WIDTH}" height="${HEIGHT}"><rect width="100%" height="100%" fill="black"/>` +
-      `<rect x="${WIDTH * 0.375}" y="${HEIGHT / 3}" width="${WIDTH / 5}" height="${HEIGHT / 5}" fill="white"/></svg>`,
-  );
-  return sharp(box).png().toBuffer();
-}
-
-interface EmulatorProcess {
-  child: ChildProcess;
-  apiUrl: string;
-  clusterUrl: string;
-}
-
-/** Starts the emulator CLI and reads its origins from the banner it prints. */
-async function startEmulatorProcess(): Promise<EmulatorProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'bin/bfl-emulator.ts', '--port', '0', '--processing-ms', '200', '--quiet', '--key', KEY],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const origins: Record<string, string> = {};
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const match = /^\s+(API|cluster)\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(line);
-    if (match) origins[match[1]!] = match[2]!;
-    if (origins.API && origins.cluster) break;
-  }
-  if (!origins.API || !origins.cluster) throw new Error('the emulator did not print its origins');
-  return { child, apiUrl: origins.API, clusterUrl: origins.cluster };
-}
-
 async function measure<T>(work: () => Promise<T>): Promise<{ maxMs: number; p99Ms: number; result: T }> {
   const histogram = monitorEventLoopDelay({ resolution: 5 });
   histogram.enable();
@@ -98,7 +50,7 @@ async function measure<T>(work: () => Promise<T>): Promise<{ maxMs: number; p99M
 }
 
 async function main(): Promise<void> {
-  const emulator = await startEmulatorProcess();
+  const emulator = await startEmulatorProcess({ processingMs: 200 });
   const service = new FillService({
     endpoint: emulatorEndpoint(emulator),
     apiKey: KEY,
@@ -106,8 +58,8 @@ async function main(): Promise<void> {
     pollSchedule: { initialMs: 50, maxMs: 100 },
   });
   try {
-    const image = await photoLike();
-    const mask = await maskFor();
+    const image = await photoLikePng(WIDTH, HEIGHT);
+    const mask = await boxMaskPng(WIDTH, HEIGHT);
     // The bytes the node sends for these inputs with its default options, for the baseline only.
     const { images: prepared } = await planInputs(image, mask, resolveImageOptions());
     console.log(
@@ -140,8 +92,7 @@ async function main(): Promise<void> {
     console.log(`ratio of p99 stalls (ours / baseline): ${(ours.p99Ms / baseline.p99Ms).toFixed(2)}`);
   } finally {
     await service.close();
-    emulator.child.kill('SIGTERM');
-    await once(emulator.child, 'exit');
+    await emulator.stop();
   }
 }
 
