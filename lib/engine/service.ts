@@ -261,7 +261,7 @@ export class FillService {
   }
 
   /** The task's end: by polling, or with a webhook expected, by whichever tells first (./completion). */
-  private awaitReady(
+  private async awaitReady(
     task: SubmittedTask,
     signal: AbortSignal,
     onPhase: PhaseListener,
@@ -270,16 +270,28 @@ export class FillService {
     expectation: WebhookExpectation | undefined,
   ): Promise<ReadyResult> {
     if (!expectation) return this.pollUntilReady(task, signal, onPhase, startedAt, follow);
-    return webhookOrPolling(
+    let polledToReady = false;
+    const ready = await webhookOrPolling(
       {
         expectation,
         endpoint: this.endpoint,
         waitMs: follow.firstWaitMs ?? Math.max(0, this.webhookDeadline(follow, startedAt) - Date.now()),
-        poll: (pollSignal) => this.pollUntilReady(task, pollSignal, onPhase, startedAt, { ...follow, firstWaitMs: 0 }),
+        poll: async (pollSignal) => {
+          const result = await this.pollUntilReady(task, pollSignal, onPhase, startedAt, { ...follow, firstWaitMs: 0 });
+          polledToReady = true;
+          return result;
+        },
         onWaiting: () => onPhase({ phase: 'polling', taskId: task.id, startedAt, progress: undefined, webhook: true }),
       },
       signal,
     );
+    // The poll that found it Ready has learned from it; a webhook teaches the same, or a lost one would always
+    // cost the fallback of an account that never learned.
+    if (!polledToReady && follow.kind !== undefined) {
+      const watch = new CompletionWatch(this.pollSchedule, undefined, follow.acceptedAt);
+      this.durations?.record(follow.kind, watch.duration(ready.endTime));
+    }
+    return ready;
   }
 
   /**

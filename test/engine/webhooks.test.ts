@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BflEmulator } from '../../lib/emulator';
 import type { FillParameters } from '../../lib/api/types';
 import type { FillService } from '../../lib/engine/service';
@@ -7,6 +10,8 @@ import type { BflError } from '../../lib/errors';
 import { resolveImageOptions } from '../../lib/fields';
 import { planInputs, type PreparedImages } from '../../lib/image';
 import { BflClient } from '../../lib/api/client';
+import { TaskDurations, taskKind } from '../../lib/engine/durations';
+import { modelOf } from '../../lib/api/models';
 import { emulatorEndpoint } from '../../lib/api/regions';
 import { FILL_PARAMETERS, TEST_KEY, fastService, gradientPng, rectangleMask, startEmulator } from '../support/emulator';
 import { startWebhookServer, type WebhookServer } from '../support/webhook-server';
@@ -81,6 +86,33 @@ describe('fill service with webhooks', function () {
     assert.equal(emulator.webhooks.length, 0);
     assert.ok(polls() >= 1);
     assert.equal(result.metadata.id, [...emulator.tasks.values()][0]!.id);
+  });
+
+  it('learns how long its tasks take from their webhooks, once per task, as it does from polls', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bfl-webhook-durations-'));
+    const file = join(dir, 'durations.json');
+    const durations = new TaskDurations({ file });
+    const kind = taskKind(modelOf(FILL_PARAMETERS.model).id, images.width!, images.height!);
+    // Without a fixed fallback: a webhook lost later is waited for until the learned finish plus the margin.
+    const learning = fastService(emulator, { webhooks: hooks.receiver, durations });
+    const polledAfterLoss = fastService(emulator, { webhooks: hooks.receiver, durations, webhookFallbackMs: 300 });
+    const runOn = (on: FillService, prompt: string) =>
+      on.run({ parameters: { ...FILL_PARAMETERS, prompt }, images, timeoutMs: 10_000 }, new AbortController().signal);
+    try {
+      for (let i = 0; i < 3; i += 1) await runOn(learning, 'a red ball');
+      assert.equal(polls(), 0);
+      const window = durations.window(kind);
+      assert.ok(window, 'nothing learned from three tasks that ended on their webhooks');
+      assert.ok(window.latestMs < 2_000, `learned that such tasks end by ${window.latestMs} ms (the emulator: 30 ms)`);
+      await runOn(polledAfterLoss, 'a red ball [emulate:webhook=drop]');
+      assert.ok(polls() >= 1);
+      await durations.flush();
+      const kept = JSON.parse(await readFile(file, 'utf8')) as { kinds: Record<string, number[]> };
+      assert.equal(kept.kinds[kind]?.length, 4, 'one sample per task, however it ended');
+    } finally {
+      await Promise.all([learning.close(), polledAfterLoss.close()]);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes the legacy payload (task_id, SUCCESS) and ignores the duplicate', async () => {
