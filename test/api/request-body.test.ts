@@ -2,6 +2,17 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fillRequestBody } from '../../lib/api/request-body';
 
+/** The node's defaults, without a seed. */
+const DEFAULTS = {
+  prompt: '',
+  steps: 50,
+  guidance: 60,
+  seed: undefined,
+  outputFormat: 'jpeg' as const,
+  safetyTolerance: 2,
+  promptUpsampling: false,
+};
+
 describe('streamed submit body', () => {
   it('is exactly the JSON the API expects, with the declared length', async () => {
     const image = randomBytes(200_001);
@@ -36,18 +47,7 @@ describe('streamed submit body', () => {
   });
 
   it('leaves the seed out when none is set', async () => {
-    const body = fillRequestBody(
-      {
-        prompt: '',
-        steps: 50,
-        guidance: 60,
-        seed: undefined,
-        outputFormat: 'jpeg',
-        safetyTolerance: 2,
-        promptUpsampling: false,
-      },
-      { image: Buffer.from('i'), mask: Buffer.from('m') },
-    );
+    const body = fillRequestBody(DEFAULTS, { image: Buffer.from('i'), mask: Buffer.from('m') });
     const chunks: Buffer[] = [];
     for await (const chunk of body.chunks()) chunks.push(chunk as Buffer);
     assert.equal('seed' in JSON.parse(Buffer.concat(chunks).toString()), false);
@@ -56,18 +56,7 @@ describe('streamed submit body', () => {
   it('lets other work run while a big body is encoded, even when the socket takes every chunk at once', async () => {
     // 32 MB, a 12 MP PNG: encoded in one go this held the event loop for about 80 ms.
     const image = Buffer.alloc(32 * 1024 * 1024, 7);
-    const body = fillRequestBody(
-      {
-        prompt: 'p',
-        steps: 50,
-        guidance: 60,
-        seed: undefined,
-        outputFormat: 'jpeg',
-        safetyTolerance: 2,
-        promptUpsampling: false,
-      },
-      { image, mask: Buffer.from('m') },
-    );
+    const body = fillRequestBody(DEFAULTS, { image, mask: Buffer.from('m') });
     let turns = 0;
     let ticking = true;
     const tick = (): void => {
