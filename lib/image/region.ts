@@ -1,7 +1,8 @@
 /**
  * Masks as MaskRegions (see ./types): the box around the pixels to fill, plus that box's pixels. Conversions
  * to and from planes of any box, PNG, compact storage while a task runs, and resampling that keeps the mask
- * black and white, all in sharp; nothing here loops over pixels in JavaScript.
+ * black and white, in sharp or in native searches of a row at a time; nothing here loops over pixels in
+ * JavaScript.
  */
 import sharp, { type ExtendOptions, type Sharp } from 'sharp';
 import { boxArea, intersect, relativeTo, sameBox } from './geometry';
@@ -41,23 +42,43 @@ export async function regionFromPlane(
   width: number,
   height: number,
 ): Promise<MaskRegion | undefined> {
-  // memchr in native code: a search of 40 MB takes milliseconds, no JavaScript loop over pixels.
-  if (plane.indexOf(FILL) === -1) return undefined;
-  // sharp refuses to trim anything smaller than 3×3; such a plane is its own box.
-  if (at.width < 3 && at.height < 3) return { width, height, box: { ...at }, data: plane };
-  // lineArt: no median filter first, so a single filled pixel counts; threshold 0: any non-black pixel.
-  const { data, info } = await mono(plane, at.width, at.height)
-    .trim({ background: '#000000', threshold: 0, lineArt: true })
-    .toColourspace('b-w')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const box = {
-    left: at.left - (info.trimOffsetLeft ?? 0),
-    top: at.top - (info.trimOffsetTop ?? 0),
-    width: info.width,
-    height: info.height,
-  };
-  return { width, height, box, data };
+  const box = filledBox(plane, at.width);
+  if (!box) return undefined;
+  const placed = { left: at.left + box.left, top: at.top + box.top, width: box.width, height: box.height };
+  if (box.width === at.width && box.height === at.height) return { width, height, box: placed, data: plane };
+  const data = Buffer.allocUnsafe(box.width * box.height);
+  for (let y = 0; y < box.height; y += 1) {
+    const start = (box.top + y) * at.width + box.left;
+    plane.copy(data, y * box.width, start, start + box.width);
+  }
+  return { width, height, box: placed, data };
+}
+
+/**
+ * The smallest box around a plane's filled pixels, undefined when there are none. memchr in native code
+ * does the searching, a row at a time and only outside the box found so far, so each byte is looked at about
+ * once: a few milliseconds for 12 MP, and far less than a sharp pipeline's fixed cost for a small mask.
+ */
+function filledBox(plane: Buffer, stride: number): Box | undefined {
+  const first = plane.indexOf(FILL);
+  if (first === -1) return undefined;
+  const last = plane.lastIndexOf(FILL);
+  const top = Math.floor(first / stride);
+  const bottom = Math.floor(last / stride);
+  let left = Math.min(first - top * stride, last - bottom * stride);
+  let right = Math.max(first - top * stride, last - bottom * stride);
+  for (let y = top; y <= bottom; y += 1) {
+    const row = y * stride;
+    if (left > 0) {
+      const found = plane.subarray(row, row + left).indexOf(FILL);
+      if (found !== -1) left = found;
+    }
+    if (right < stride - 1) {
+      const found = plane.subarray(row + right + 1, row + stride).lastIndexOf(FILL);
+      if (found !== -1) right += 1 + found;
+    }
+  }
+  return { left, top, width: right - left + 1, height: bottom - top + 1 };
 }
 
 /** The mask's pixels over `box` (any box on the canvas), 0 wherever the region has none. */

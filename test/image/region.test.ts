@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { wholeImage } from '../../lib/image/geometry';
 import {
   loadRegion,
@@ -33,10 +34,56 @@ describe('image/region: masks as a box and its pixels', () => {
     );
   });
 
-  it('is undefined for an empty plane, and handles planes under 3×3', async () => {
+  it('finds the same box and pixels as a look at every pixel, for any plane at any place', async () => {
+    const plane = fc
+      .record({ width: fc.integer({ min: 1, max: 24 }), height: fc.integer({ min: 1, max: 18 }) })
+      .chain(({ width, height }) =>
+        fc.record({
+          width: fc.constant(width),
+          height: fc.constant(height),
+          pixels: fc.uint8Array({ minLength: width * height, maxLength: width * height }),
+          density: fc.integer({ min: 1, max: 255 }),
+          left: fc.integer({ min: 0, max: 30 }),
+          top: fc.integer({ min: 0, max: 30 }),
+        }),
+      );
+    await fc.assert(
+      fc.asyncProperty(plane, async ({ width, height, pixels, density, left, top }) => {
+        // Sparse, dense and empty planes alike: a pixel is filled when its random byte is under `density`.
+        const data = Buffer.from(pixels.map((v) => (v < density ? 255 : 0)));
+        let box: { left: number; top: number; right: number; bottom: number } | undefined;
+        for (let y = 0; y < height; y += 1) {
+          for (let x = 0; x < width; x += 1) {
+            if (data[y * width + x] !== 255) continue;
+            box = box
+              ? { left: Math.min(box.left, x), top: Math.min(box.top, y), right: Math.max(box.right, x), bottom: y }
+              : { left: x, top: y, right: x, bottom: y };
+          }
+        }
+        const made = await regionFromPlane(data, { left, top, width, height }, left + width + 5, top + height + 5);
+        if (!box) return assert.equal(made, undefined);
+        const boxWidth = box.right - box.left + 1;
+        assert.deepEqual(made?.box, {
+          left: left + box.left,
+          top: top + box.top,
+          width: boxWidth,
+          height: box.bottom - box.top + 1,
+        });
+        const expected = Buffer.alloc(boxWidth * made.box.height);
+        for (let y = 0; y < made.box.height; y += 1) {
+          data.copy(expected, y * boxWidth, (box.top + y) * width + box.left, (box.top + y) * width + box.right + 1);
+        }
+        assert.deepEqual(made.data, expected);
+      }),
+      { seed: 0x5eed, numRuns: 300 },
+    );
+  });
+
+  it('is undefined for an empty plane, and cuts planes under 3×3 to their filled pixels too', async () => {
     assert.equal(await regionFromPlane(Buffer.alloc(12), wholeImage(4, 3), 4, 3), undefined);
     const tiny = await regionFromPlane(Buffer.from([0, 255]), { left: 5, top: 6, width: 2, height: 1 }, 10, 10);
-    assert.deepEqual(tiny?.box, { left: 5, top: 6, width: 2, height: 1 });
+    assert.deepEqual(tiny?.box, { left: 6, top: 6, width: 1, height: 1 });
+    assert.deepEqual(tiny.data, Buffer.from([255]));
   });
 
   it('cuts any box out of a region, padding with keep', async () => {
