@@ -247,6 +247,9 @@ export class Journal {
       written = json.length;
     };
     let chain: Promise<void> = (async () => {
+      // The scan at opening removes the temporary files of interrupted writes: it must be over before this
+      // writes any, or it could take a write of this very job for one (and count its bytes twice).
+      await this.opened.catch(() => undefined);
       await mkdir(this.dir, { recursive: true });
       if (fits) {
         this.usedBytes += image.length;
