@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { budgetError } from '../errors';
-import { writeAtomically } from './state-file';
+import { CoalescedWriter } from './state-file';
 
 /** A submit's share of today's spend, taken before the POST and settled once its cost is known. */
 export interface SpendReservation {
@@ -137,18 +137,18 @@ class DayCount {
   spent: number;
   /** Reservations of submits under way, made today. */
   reserved = 0;
-  /** Whether the file holds what `total` would write (or, for another day, what amounts to it). */
-  persisted = true;
-  writing: Promise<void> | undefined;
-  lastWriteError: unknown;
+  /** Keeps the file holding what `total` would write; undefined when the count lives in memory only. */
+  readonly writer: CoalescedWriter | undefined;
 
-  constructor(
-    readonly file: string | undefined,
-    day: string,
-    spent: number,
-  ) {
+  constructor(file: string | undefined, day: string, spent: number) {
     this.day = day;
     this.spent = spent;
+    if (file !== undefined) {
+      this.writer = new CoalescedWriter(
+        file,
+        () => `${JSON.stringify({ version: 1, day: this.day, spent: this.total })}\n`,
+      );
+    }
   }
 
   get total(): number {
@@ -157,7 +157,7 @@ class DayCount {
 
   /** Nothing of this count lives only in memory: the file can be taken as the truth again. */
   get idle(): boolean {
-    return this.reserved === 0 && this.persisted && this.writing === undefined;
+    return this.reserved === 0 && (this.writer?.settled ?? true);
   }
 
   /** A new UTC day starts at 0; reservations of the day before no longer count against today. */
@@ -171,36 +171,11 @@ class DayCount {
 
   /** The total changed: write it soon, once for a burst of changes. */
   changed(): void {
-    if (this.file === undefined) return;
-    this.persisted = false;
-    this.writing ??= this.writeLoop(this.file);
-  }
-
-  private async writeLoop(file: string): Promise<void> {
-    try {
-      // Let the rest of this turn's settles and reservations land first: one write for the burst.
-      await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
-      while (!this.persisted) {
-        this.persisted = true;
-        const content = `${JSON.stringify({ version: 1, day: this.day, spent: this.total })}\n`;
-        try {
-          await writeAtomically(file, content);
-          this.lastWriteError = undefined;
-        } catch (error) {
-          // Kept in memory; the next change or flush() tries again.
-          this.persisted = false;
-          this.lastWriteError = error;
-          break;
-        }
-      }
-    } finally {
-      this.writing = undefined;
-    }
+    this.writer?.changed();
   }
 
   async flush(): Promise<void> {
-    if (this.file !== undefined && !this.persisted && this.writing === undefined) this.changed();
-    while (this.writing !== undefined) await this.writing;
+    await this.writer?.flush();
   }
 }
 
@@ -297,7 +272,7 @@ export class SpendLedger implements SpendGate {
 
   /** The last write's failure, if it failed (the count is still kept in memory and written again later). */
   get writeError(): unknown {
-    return this.count.lastWriteError;
+    return this.count.writer?.lastError;
   }
 
   /** Resolves once the count is on disk (or writing it failed; see writeError). Never rejects. */

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FinishWindow } from './schedule';
-import { writeAtomically } from './state-file';
+import { CoalescedWriter } from './state-file';
 
 /** The name of an account's durations file in its state directory. */
 export const DURATIONS_FILE = 'durations.json';
@@ -57,13 +57,16 @@ export interface TaskDurationsOptions {
 export class TaskDurations {
   /** Kind -> samples, oldest first; the Map's order is the kinds' last use, oldest first. */
   private readonly kinds = new Map<string, number[]>();
-  private readonly file: string | undefined;
-  private dirty = false;
-  private writing: Promise<void> | undefined;
+  /** Learned durations only make polling cheaper: a failed write is tried again at the next finished task. */
+  private readonly writer: CoalescedWriter | undefined;
 
   constructor(options: TaskDurationsOptions = {}) {
-    this.file = options.file;
-    if (this.file !== undefined) this.load(this.file);
+    if (options.file === undefined) return;
+    this.load(options.file);
+    this.writer = new CoalescedWriter(
+      options.file,
+      () => `${JSON.stringify({ version: 1, kinds: Object.fromEntries(this.kinds) })}\n`,
+    );
   }
 
   /** A finished task of `kind` took `durationMs` from acceptance to Ready. */
@@ -75,7 +78,7 @@ export class TaskDurations {
     if (samples.length > SAMPLES_PER_KIND) samples.splice(0, samples.length - SAMPLES_PER_KIND);
     this.kinds.set(kind, samples);
     while (this.kinds.size > MAX_KINDS) this.kinds.delete(this.kinds.keys().next().value!);
-    this.changed();
+    this.writer?.changed();
   }
 
   /** Where a task of `kind` is expected to finish; undefined until enough of them have. */
@@ -97,8 +100,7 @@ export class TaskDurations {
 
   /** Resolves once what was learned is on disk (or writing it failed: it is only an optimisation). */
   async flush(): Promise<void> {
-    if (this.dirty && this.writing === undefined) this.changed();
-    while (this.writing !== undefined) await this.writing;
+    await this.writer?.flush();
   }
 
   private load(file: string): void {
@@ -115,32 +117,6 @@ export class TaskDurations {
       if (!Array.isArray(samples)) continue;
       const valid = samples.filter(validSample).slice(-SAMPLES_PER_KIND);
       if (valid.length > 0) this.kinds.set(kind, valid);
-    }
-  }
-
-  private changed(): void {
-    if (this.file === undefined) return;
-    this.dirty = true;
-    this.writing ??= this.writeLoop(this.file);
-  }
-
-  private async writeLoop(file: string): Promise<void> {
-    try {
-      // A burst of finishing tasks is one write.
-      await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
-      while (this.dirty) {
-        this.dirty = false;
-        const content = `${JSON.stringify({ version: 1, kinds: Object.fromEntries(this.kinds) })}\n`;
-        try {
-          await writeAtomically(file, content);
-        } catch {
-          // Learned durations only make polling cheaper; the next finished task tries again.
-          this.dirty = true;
-          break;
-        }
-      }
-    } finally {
-      this.writing = undefined;
     }
   }
 }
