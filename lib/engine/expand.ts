@@ -3,7 +3,6 @@
  * worked out and checked, the image prepared -> the same road as a fill from there (./fill runPlanned) ->
  * the API's picture at the size asked for, with the original pasted back.
  */
-import { queueFullError } from '../errors';
 import { resolveExpandSettings } from '../expand-settings';
 import type { MessageFallbacks, RawExpandInputs } from '../fields';
 import { planExpand, type ExpandGeometry, type ImageLimits } from '../image';
@@ -33,13 +32,11 @@ export async function expand(
   imageLimits?: ImageLimits,
 ): Promise<ExpandOutcome> {
   const settings = resolveExpandSettings(request.inputs, request.fallbacks);
-  if (!service.slots.hasRoomAfter(service.arrivals.inLine)) throw queueFullError(service.slots.maxWaiting);
-  onPhase({ phase: 'preparing' });
-  const planned = await prepareInTurn(service, signal, () =>
+  const planned = await prepareInTurn(service, signal, onPhase, () =>
     planExpand(request.image, settings.layout, settings.options, imageLimits),
   );
   const { sides } = planned;
-  const parameters = { ...settings.parameters, modelFields: planned.sides };
+  const parameters = { ...settings.parameters, modelFields: sides };
   return runPlanned(
     service,
     {

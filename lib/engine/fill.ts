@@ -66,10 +66,7 @@ export async function fill(
   imageLimits?: ImageLimits,
 ): Promise<FillOutcome> {
   const settings = resolveFillSettings(request.inputs, request.fallbacks);
-  // A burst of messages must not decode dozens of big images only to be refused by a full queue.
-  if (!service.slots.hasRoomAfter(service.arrivals.inLine)) throw queueFullError(service.slots.maxWaiting);
-  onPhase({ phase: 'preparing' });
-  const { images, geometry } = await prepareInTurn(service, signal, () =>
+  const { images, geometry } = await prepareInTurn(service, signal, onPhase, () =>
     planInputs(request.image, request.mask, settings.imageOptions, imageLimits),
   );
   return runPlanned(service, { settings, images, geometry }, request.journal, signal, onPhase);
@@ -77,13 +74,18 @@ export async function fill(
 
 /**
  * Prepares a message's images in its turn: messages enter the queue in the order they arrived, whichever
- * finishes preparing first, and only a few prepare at once (FillService.arrivals).
+ * finishes preparing first, and only a few prepare at once (FillService.arrivals). A message that would find
+ * the queue full is refused before anything is decoded.
  */
 export async function prepareInTurn<T>(
   service: FillService,
   signal: AbortSignal,
+  onPhase: PhaseListener,
   prepare: () => Promise<T>,
 ): Promise<T> {
+  // A burst of messages must not decode dozens of big images only to be refused by a full queue.
+  if (!service.slots.hasRoomAfter(service.arrivals.inLine)) throw queueFullError(service.slots.maxWaiting);
+  onPhase({ phase: 'preparing' });
   const turn = service.arrivals.arrive(signal);
   try {
     await turn.mayPrepare;
